@@ -1,0 +1,160 @@
+#include "symgraph/core/graph.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "symgraph/core/registry.hpp"
+
+namespace symgraph {
+namespace {
+
+std::size_t node_hash(const Node& n) {
+  std::size_t h = std::hash<const void*>{}(n.op);
+  auto mix = [&](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  for (NodeId i : n.inputs) mix(i);
+  mix(n.attrs.hash());
+  mix(std::hash<std::string>{}(n.name));
+  return h;
+}
+
+// All NaNs of a dtype become the one default quiet NaN, so constants that
+// are NaN compare (and hash) equal bit for bit.
+void canonicalize_nans(Tensor& t) {
+  if (t.dtype() == DType::float32) {
+    for (float& v : t.array<float>()) if (std::isnan(v)) v = std::numeric_limits<float>::quiet_NaN();
+  } else if (t.dtype() == DType::float64) {
+    for (double& v : t.array<double>()) if (std::isnan(v)) v = std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+}  // namespace
+
+GraphStore::GraphStore() : index_(16, Hash{this}, Eq{this}) {}
+
+bool GraphStore::Eq::operator()(NodeId a, NodeId b) const {
+  const Node& x = g->nodes_[a];
+  const Node& y = g->nodes_[b];
+  return x.op == y.op && x.inputs == y.inputs && x.name == y.name && x.attrs == y.attrs;
+}
+
+NodeId GraphStore::intern(Node n) {
+  if (nodes_.size() >= std::numeric_limits<NodeId>::max())
+    throw Error("graph: too many nodes (the limit is " + std::to_string(std::numeric_limits<NodeId>::max()) + ")");
+  n.hash = node_hash(n);
+  // Tentatively append, then look the new id up: an equal node found means
+  // the expression exists already.
+  nodes_.push_back(std::move(n));
+  const auto id = static_cast<NodeId>(nodes_.size() - 1);
+  auto [it, inserted] = index_.insert(id);
+  if (!inserted) {
+    nodes_.pop_back();
+    return *it;
+  }
+  return id;
+}
+
+NodeId GraphStore::add(const Op& op, std::vector<NodeId> inputs, Attrs attrs) {
+  const int n = static_cast<int>(inputs.size());
+  if (n < op.min_inputs() || (op.max_inputs() >= 0 && n > op.max_inputs())) {
+    std::string expected = op.max_inputs() == op.min_inputs() ? std::to_string(op.min_inputs())
+                           : op.max_inputs() < 0 ? "at least " + std::to_string(op.min_inputs())
+                                                 : std::to_string(op.min_inputs()) + " to " + std::to_string(op.max_inputs());
+    throw Error(op.name() + ": expects " + expected + " input(s), got " + std::to_string(n));
+  }
+  if (op.name() == "input" || op.name() == "constant")
+    throw Error(op.name() + ": create inputs with Graph::input and constants with Graph::constant");
+  std::vector<TensorType> types;
+  types.reserve(inputs.size());
+  for (NodeId i : inputs) {
+    if (i >= nodes_.size()) throw Error(op.name() + ": input node " + std::to_string(i) + " does not exist");
+    types.push_back(nodes_[i].type);
+  }
+  Node node;
+  node.type = op.infer(types, attrs);
+  node.op = &op;
+  node.inputs = std::move(inputs);
+  node.attrs = std::move(attrs);
+  return intern(std::move(node));
+}
+
+NodeId GraphStore::add_input(const std::string& name, TensorType type) {
+  if (name.empty()) throw Error("input: a graph input needs a non-empty name");
+  for (auto d : type.shape)
+    if (d < 0 && d != kSymbolic)
+      throw Error("input '" + name + "': dimension " + std::to_string(d) + " is negative");
+  if (auto it = inputs_by_name_.find(name); it != inputs_by_name_.end()) {
+    const Node& existing = nodes_[it->second];
+    if (existing.type != type)
+      throw Error("input '" + name + "' is already declared as " + type_str(existing.type) +
+                  "; cannot redeclare it as " + type_str(type));
+    return it->second;
+  }
+  Node node;
+  node.op = &op_named("input");
+  node.type = std::move(type);
+  node.name = name;
+  NodeId id = intern(std::move(node));
+  inputs_by_name_.emplace(name, id);
+  return id;
+}
+
+NodeId GraphStore::add_constant(Tensor value) {
+  canonicalize_nans(value);
+  Node node;
+  node.op = &op_named("constant");
+  node.type = value.type();
+  node.attrs.set("value", std::move(value));
+  return intern(std::move(node));
+}
+
+const NodeId* GraphStore::find_input(const std::string& name) const {
+  auto it = inputs_by_name_.find(name);
+  return it == inputs_by_name_.end() ? nullptr : &it->second;
+}
+
+const Node& Expr::node() const {
+  if (!graph_) throw Error("Expr: use of an empty expression handle");
+  return graph_->node(id_);
+}
+
+Expr Expr::input(std::size_t i) const {
+  const Node& n = node();
+  if (i >= n.inputs.size())
+    throw Error(n.op->name() + ": has " + std::to_string(n.inputs.size()) + " inputs, asked for input " + std::to_string(i));
+  return Expr(graph_, n.inputs[i]);
+}
+
+std::vector<Expr> Expr::inputs() const {
+  std::vector<Expr> out;
+  for (NodeId i : node().inputs) out.emplace_back(graph_, i);
+  return out;
+}
+
+Graph::Graph() : store_(std::make_shared<GraphStore>()) {}
+
+Expr Graph::input(const std::string& name, DType dtype, Shape shape) {
+  return Expr(store_, store_->add_input(name, TensorType{dtype, std::move(shape)}));
+}
+
+Expr Graph::constant(const Tensor& value) { return Expr(store_, store_->add_constant(value.clone())); }
+
+Expr Graph::constant(double value, DType dtype) { return Expr(store_, store_->add_constant(Tensor::scalar(value, dtype))); }
+
+Expr apply(const Op& op, const std::vector<Expr>& inputs, Attrs attrs) {
+  if (inputs.empty()) throw Error(op.name() + ": needs at least one input expression to know its graph");
+  std::vector<NodeId> ids;
+  ids.reserve(inputs.size());
+  for (const Expr& e : inputs) {
+    if (!e.valid()) throw Error(op.name() + ": an input expression is empty");
+    if (e.graph() != inputs[0].graph())
+      throw Error(op.name() + ": operands belong to different graphs (build them from one Graph)");
+    ids.push_back(e.id());
+  }
+  return Expr(inputs[0].graph(), inputs[0].graph()->add(op, std::move(ids), std::move(attrs)));
+}
+
+Expr apply(std::string_view op_name, const std::vector<Expr>& inputs, Attrs attrs) {
+  return apply(op_named(op_name), inputs, std::move(attrs));
+}
+
+}  // namespace symgraph

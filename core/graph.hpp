@@ -1,0 +1,133 @@
+#pragma once
+/// The graph store and the Expr handle.
+///
+/// A graph is a flat vector of immutable nodes in which inputs always come
+/// before their users, so storage order is a topological order and memo tables
+/// are vectors indexed by NodeId. A hash table from (op, attributes, inputs)
+/// to id makes building the same expression twice return the same node
+/// (hash-consing): common subexpressions are shared by construction. Nothing
+/// here recurses in the depth of a graph; destroying a graph frees a vector.
+///
+/// A GraphStore is not synchronised: build each graph from one thread at a
+/// time (different graphs on different threads are independent). Compiled
+/// functions do not refer to the store and may be called concurrently.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "symgraph/core/op.hpp"
+
+namespace symgraph {
+
+using NodeId = std::uint32_t;
+
+struct Node {
+  const Op* op = nullptr;
+  std::vector<NodeId> inputs;
+  Attrs attrs;
+  TensorType type;
+  /// Name of an input node (empty for other nodes).
+  std::string name;
+  std::size_t hash = 0;
+};
+
+class GraphStore {
+ public:
+  GraphStore();
+  GraphStore(const GraphStore&) = delete;
+  GraphStore& operator=(const GraphStore&) = delete;
+
+  /// The node op(inputs; attrs), built (type inferred, errors thrown) or
+  /// found if it exists already.
+  NodeId add(const Op& op, std::vector<NodeId> inputs, Attrs attrs);
+  /// The graph input `name`: declaring the same name again with the same type
+  /// returns the same node, with another type throws.
+  NodeId add_input(const std::string& name, TensorType type);
+  /// A constant node holding `value` (NaNs are canonicalised first, so all
+  /// NaN constants of a dtype are one node; +0.0 and -0.0 stay distinct).
+  NodeId add_constant(Tensor value);
+
+  const Node& node(NodeId id) const { return nodes_[id]; }
+  std::size_t size() const { return nodes_.size(); }
+  /// Input node by name, or nullptr.
+  const NodeId* find_input(const std::string& name) const;
+
+ private:
+  struct Hash {
+    const GraphStore* g;
+    std::size_t operator()(NodeId id) const { return g->nodes_[id].hash; }
+  };
+  struct Eq {
+    const GraphStore* g;
+    bool operator()(NodeId a, NodeId b) const;
+  };
+  NodeId intern(Node n);
+
+  std::vector<Node> nodes_;
+  std::unordered_set<NodeId, Hash, Eq> index_;
+  std::unordered_map<std::string, NodeId> inputs_by_name_;
+};
+
+/// A handle to one node of a graph. Cheap to copy; keeps the graph alive.
+/// Arithmetic and comparison operators build nodes. `==` is deliberately not
+/// overloaded (use eq(a, b) for the op and a.is(b) for node identity).
+class Expr {
+ public:
+  Expr() = default;
+  Expr(std::shared_ptr<GraphStore> graph, NodeId id) : graph_(std::move(graph)), id_(id) {}
+
+  bool valid() const { return graph_ != nullptr; }
+  NodeId id() const { return id_; }
+  const std::shared_ptr<GraphStore>& graph() const { return graph_; }
+  const Node& node() const;
+  const Op& op() const { return *node().op; }
+  const std::string& op_name() const { return node().op->name(); }
+  const TensorType& type() const { return node().type; }
+  DType dtype() const { return type().dtype; }
+  const Shape& shape() const { return type().shape; }
+  std::size_t rank() const { return shape().size(); }
+  const Attrs& attrs() const { return node().attrs; }
+  const std::string& name() const { return node().name; }
+  std::size_t num_inputs() const { return node().inputs.size(); }
+  Expr input(std::size_t i) const;
+  std::vector<Expr> inputs() const;
+  /// Same graph and same node.
+  bool is(const Expr& other) const { return graph_ == other.graph_ && id_ == other.id_; }
+
+ private:
+  std::shared_ptr<GraphStore> graph_;
+  NodeId id_ = 0;
+};
+
+/// A graph: a shared handle to a GraphStore, the place inputs and constants
+/// are created. Expressions built from its inputs live in it.
+class Graph {
+ public:
+  Graph();
+  explicit Graph(std::shared_ptr<GraphStore> store) : store_(std::move(store)) {}
+
+  /// A graph input. Shape dimensions may be kSymbolic.
+  Expr input(const std::string& name, DType dtype = DType::float64, Shape shape = {});
+  Expr constant(const Tensor& value);
+  /// A 0-d constant `value` of `dtype`.
+  Expr constant(double value, DType dtype = DType::float64);
+  Expr node(NodeId id) const { return Expr(store_, id); }
+  std::size_t size() const { return store_->size(); }
+  const std::shared_ptr<GraphStore>& store() const { return store_; }
+
+ private:
+  std::shared_ptr<GraphStore> store_;
+};
+
+/// The node op(inputs; attrs) in the inputs' graph. All inputs must belong to
+/// one graph. This is how every builder function (and user op) makes nodes.
+Expr apply(const Op& op, const std::vector<Expr>& inputs, Attrs attrs = {});
+Expr apply(std::string_view op_name, const std::vector<Expr>& inputs, Attrs attrs = {});
+
+/// The graph of an expression (shares the store).
+inline Graph graph_of(const Expr& e) { return Graph(e.graph()); }
+
+}  // namespace symgraph

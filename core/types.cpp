@@ -1,0 +1,84 @@
+#include "symgraph/core/types.hpp"
+
+#include <algorithm>
+
+namespace symgraph {
+
+std::string_view dtype_name(DType t) {
+  switch (t) {
+    case DType::float32: return "float32";
+    case DType::float64: return "float64";
+    case DType::boolean: return "bool";
+  }
+  return "invalid";
+}
+
+DType parse_dtype(std::string_view name) {
+  if (name == "float32") return DType::float32;
+  if (name == "float64") return DType::float64;
+  if (name == "bool") return DType::boolean;
+  throw Error("unknown dtype '" + std::string(name) + "' (expected float32, float64 or bool)");
+}
+
+bool is_float(DType t) { return t == DType::float32 || t == DType::float64; }
+
+std::size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::float32: return 4;
+    case DType::float64: return 8;
+    case DType::boolean: return 1;
+  }
+  return 1;
+}
+
+std::string shape_str(const Shape& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ", ";
+    out += s[i] == kSymbolic ? std::string("?") : std::to_string(s[i]);
+  }
+  return out + "]";
+}
+
+bool is_concrete(const Shape& s) {
+  return std::none_of(s.begin(), s.end(), [](std::int64_t d) { return d == kSymbolic; });
+}
+
+std::int64_t num_elements(const Shape& s) {
+  std::int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
+  const std::size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (std::size_t i = 0; i < rank; ++i) {
+    // Align from the right, as NumPy does; missing leading dims are 1.
+    const std::int64_t da = i + a.size() >= rank ? a[i + a.size() - rank] : 1;
+    const std::int64_t db = i + b.size() >= rank ? b[i + b.size() - rank] : 1;
+    if (da == db) {
+      out[i] = da;
+    } else if (da == 1) {
+      out[i] = db;
+    } else if (db == 1) {
+      out[i] = da;
+    } else if (da == kSymbolic) {
+      out[i] = db;
+    } else if (db == kSymbolic) {
+      out[i] = da;
+    } else {
+      throw Error(std::string(op) + ": cannot broadcast shapes " + shape_str(a) + " and " +
+                  shape_str(b) + ": axis " + std::to_string(i) + " of the result has sizes " +
+                  std::to_string(da) + " and " + std::to_string(db) +
+                  " (sizes must be equal or one of them 1)");
+    }
+  }
+  return out;
+}
+
+std::string type_str(const TensorType& t) {
+  return std::string(dtype_name(t.dtype)) + shape_str(t.shape);
+}
+
+}  // namespace symgraph

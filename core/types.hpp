@@ -1,0 +1,56 @@
+#pragma once
+/// Element types, shapes with known or symbolic dimensions, and NumPy
+/// broadcasting.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "symgraph/core/error.hpp"
+
+namespace symgraph {
+
+enum class DType : std::uint8_t { float32, float64, boolean };
+
+/// "float32", "float64" or "bool": the spelling used in messages and JSON.
+std::string_view dtype_name(DType t);
+/// Inverse of dtype_name; throws Error naming the accepted spellings.
+DType parse_dtype(std::string_view name);
+bool is_float(DType t);
+/// Bytes per element.
+std::size_t dtype_size(DType t);
+
+template <class T> constexpr DType dtype_of();
+template <> constexpr DType dtype_of<float>() { return DType::float32; }
+template <> constexpr DType dtype_of<double>() { return DType::float64; }
+template <> constexpr DType dtype_of<bool>() { return DType::boolean; }
+
+/// A dimension whose size is only known when the graph runs.
+inline constexpr std::int64_t kSymbolic = -1;
+
+/// Dimensions of a tensor, outermost first. Rank is always known; a dimension
+/// is a size >= 0 or kSymbolic.
+using Shape = std::vector<std::int64_t>;
+
+/// "[3, ?, 4]".
+std::string shape_str(const Shape& s);
+bool is_concrete(const Shape& s);
+/// Number of elements of a concrete shape.
+std::int64_t num_elements(const Shape& s);
+
+/// NumPy broadcasting of two shapes. A symbolic dimension against 1 stays
+/// symbolic; against n > 1 it becomes n (checked again when the graph runs).
+/// Throws Error naming `op`, both shapes and the failing axis.
+Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b);
+
+/// dtype and shape of a tensor expression.
+struct TensorType {
+  DType dtype = DType::float64;
+  Shape shape;
+  bool operator==(const TensorType&) const = default;
+};
+
+/// "float64[3, ?]".
+std::string type_str(const TensorType& t);
+
+}  // namespace symgraph

@@ -1,0 +1,13 @@
+#pragma once
+/// symgraph: symbolic tensor expression graphs. One include for the whole
+/// public API.
+#include "symgraph/core/error.hpp"
+#include "symgraph/core/graph.hpp"
+#include "symgraph/core/registry.hpp"
+#include "symgraph/core/tensor.hpp"
+#include "symgraph/core/types.hpp"
+#include "symgraph/eval/function.hpp"
+#include "symgraph/graph/print.hpp"
+#include "symgraph/ops/elementwise.hpp"
+#include "symgraph/ops/ops.hpp"
+#include "symgraph/ops/relu.hpp"
