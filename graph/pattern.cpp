@@ -8,6 +8,15 @@
 #include "symgraph/core/registry.hpp"
 
 namespace symgraph {
+
+/// The names of a pattern's holes (shared by the pattern and its matches,
+/// so a Match stays usable after its pattern is gone).
+struct Match::Holes {
+  pattern::Pattern source;
+  std::vector<std::string> vars;
+  std::vector<std::string> nums;
+};
+
 namespace pattern {
 namespace {
 
@@ -141,10 +150,11 @@ std::optional<double> SplatCache::value(const GraphStore& g, NodeId id) {
 
 // ---------------------------------------------------------------------------
 
-int CompiledPattern::slot_of(std::vector<std::string>& names, const std::vector<std::string>& other,
-                             const std::string& name) {
+int CompiledPattern::slot_of(bool var, const std::string& name) {
+  std::vector<std::string>& names = var ? holes_->vars : holes_->nums;
+  const std::vector<std::string>& other = var ? holes_->nums : holes_->vars;
   if (std::find(other.begin(), other.end(), name) != other.end())
-    throw Error("pattern " + source_.str() + ": '" + name + "' is used both as a Var and as a Num");
+    throw Error("pattern " + holes_->source.str() + ": '" + name + "' is used both as a Var and as a Num");
   auto it = std::find(names.begin(), names.end(), name);
   if (it != names.end()) return static_cast<int>(it - names.begin());
   names.push_back(name);
@@ -157,8 +167,8 @@ int CompiledPattern::compile(const Pattern& p) {
   n.kind = pn.kind;
   n.value = pn.value;
   switch (pn.kind) {
-    case Kind::var: n.slot = slot_of(var_names_, num_names_, pn.name); break;
-    case Kind::num: n.slot = slot_of(num_names_, var_names_, pn.name); break;
+    case Kind::var: n.slot = slot_of(true, pn.name); break;
+    case Kind::num: n.slot = slot_of(false, pn.name); break;
     case Kind::op: {
       n.op = &op_named(pn.name);
       const int arity = static_cast<int>(pn.operands.size());
@@ -166,7 +176,7 @@ int CompiledPattern::compile(const Pattern& p) {
         throw Error("pattern " + p.str() + ": op '" + pn.name + "' cannot have " + std::to_string(arity) + " operands");
       for (const auto& [key, a] : pn.attrs) {
         PNode::Attr attr{key, a.literal, -1};
-        if (!a.literal) attr.slot = slot_of(num_names_, var_names_, a.hole);
+        if (!a.literal) attr.slot = slot_of(false, a.hole);
         n.attrs.push_back(std::move(attr));
       }
       break;
@@ -182,7 +192,7 @@ int CompiledPattern::compile(const Pattern& p) {
   return static_cast<int>(nodes_.size() - 1);
 }
 
-CompiledPattern::CompiledPattern(const Pattern& p) : source_(p) {
+CompiledPattern::CompiledPattern(const Pattern& p) : holes_(std::make_shared<Match::Holes>(Match::Holes{p, {}, {}})) {
   root_ = compile(p);
   // The ops a match can have at its root, so that an engine tries a rule
   // only on nodes that can match it.
@@ -329,14 +339,18 @@ class CompiledPattern::Run {
 bool CompiledPattern::match_impl(const Expr& root, Match& out, FnRef<bool(const Match&)> accept,
                                  SplatCache* cache) const {
   if (!root.valid()) throw Error("pattern match: empty expression");
-  out.pattern_ = this;
+  if (out.holes_ != holes_) out.holes_ = holes_;
   out.root_ = root;
-  out.vars_.assign(var_names_.size(), kUnbound);
-  out.nums_.assign(num_names_.size(), Match::NumBinding{});
+  out.vars_.assign(holes_->vars.size(), kUnbound);
+  out.nums_.assign(holes_->nums.size(), Match::NumBinding{});
   Run run(*this, *root.graph(), out, cache);
   auto done = [&] { return accept(out); };
   return run.match(root_, root.id(), FnRef<bool()>(done));
 }
+
+const std::vector<std::string>& CompiledPattern::var_names() const { return holes_->vars; }
+const std::vector<std::string>& CompiledPattern::num_names() const { return holes_->nums; }
+const Pattern& CompiledPattern::source() const { return holes_->source; }
 
 std::optional<Match> CompiledPattern::match(const Expr& root) const {
   Match m;
@@ -350,37 +364,31 @@ std::optional<Match> CompiledPattern::match(const Expr& root) const {
 // ---------------------------------------------------------------------------
 
 namespace {
-[[noreturn]] void unknown_hole(const char* kind, const std::string& name, const pattern::CompiledPattern* p) {
-  throw Error(std::string("match: the pattern ") + (p ? p->source().str() : "?") + " has no " + kind + " named '" +
-              name + "'");
+std::size_t hole_slot(const char* kind, const std::vector<std::string>& names, const std::string& name,
+                      const pattern::Pattern& source) {
+  auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end())
+    throw Error("match: the pattern " + source.str() + " has no " + kind + " named '" + name + "'");
+  return static_cast<std::size_t>(it - names.begin());
 }
 }  // namespace
 
 Expr Match::operator[](const pattern::Var& v) const {
-  const auto& names = pattern_->var_names();
-  auto it = std::find(names.begin(), names.end(), v.name());
-  if (it == names.end()) unknown_hole("Var", v.name(), pattern_);
-  const NodeId id = vars_[static_cast<std::size_t>(it - names.begin())];
+  const NodeId id = vars_[hole_slot("Var", holes_->vars, v.name(), holes_->source)];
   if (id == pattern::kUnbound)
-    throw Error("match: hole '" + v.name() + "' of " + pattern_->source().str() + " is not bound by this match");
+    throw Error("match: hole '" + v.name() + "' of " + holes_->source.str() + " is not bound by this match");
   return Expr(root_.graph(), id);
 }
 
 double Match::operator[](const pattern::Num& a) const {
-  const auto& names = pattern_->num_names();
-  auto it = std::find(names.begin(), names.end(), a.name());
-  if (it == names.end()) unknown_hole("Num", a.name(), pattern_);
-  const NumBinding& b = nums_[static_cast<std::size_t>(it - names.begin())];
+  const NumBinding& b = nums_[hole_slot("Num", holes_->nums, a.name(), holes_->source)];
   if (!b.bound)
-    throw Error("match: hole '" + a.name() + "' of " + pattern_->source().str() + " is not bound by this match");
+    throw Error("match: hole '" + a.name() + "' of " + holes_->source.str() + " is not bound by this match");
   return b.value;
 }
 
 Expr Match::constant(const pattern::Num& a) const {
-  const auto& names = pattern_->num_names();
-  auto it = std::find(names.begin(), names.end(), a.name());
-  if (it == names.end()) unknown_hole("Num", a.name(), pattern_);
-  const NumBinding& b = nums_[static_cast<std::size_t>(it - names.begin())];
+  const NumBinding& b = nums_[hole_slot("Num", holes_->nums, a.name(), holes_->source)];
   return b.bound && b.from_constant ? Expr(root_.graph(), b.constant) : Expr();
 }
 

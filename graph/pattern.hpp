@@ -168,7 +168,8 @@ class Match {
     bool from_constant = false;
     bool bound = false;
   };
-  const pattern::CompiledPattern* pattern_ = nullptr;
+  struct Holes;
+  std::shared_ptr<const Holes> holes_;
   Expr root_;
   std::vector<NodeId> vars_;
   std::vector<NumBinding> nums_;
@@ -219,9 +220,9 @@ class CompiledPattern {
   /// Matches `root` with no condition.
   std::optional<Match> match(const Expr& root) const;
 
-  const std::vector<std::string>& var_names() const { return var_names_; }
-  const std::vector<std::string>& num_names() const { return num_names_; }
-  const Pattern& source() const { return source_; }
+  const std::vector<std::string>& var_names() const;
+  const std::vector<std::string>& num_names() const;
+  const Pattern& source() const;
 
  private:
   struct PNode {
@@ -240,14 +241,12 @@ class CompiledPattern {
   class Run;
   bool match_impl(const Expr& root, Match& out, FnRef<bool(const Match&)> accept, SplatCache* cache) const;
   int compile(const Pattern& p);
-  int slot_of(std::vector<std::string>& names, const std::vector<std::string>& other, const std::string& name);
+  int slot_of(bool var, const std::string& name);
 
-  Pattern source_;
+  std::shared_ptr<Match::Holes> holes_;  // shared with every Match of this pattern
   std::vector<PNode> nodes_;
   int root_ = 0;
   std::vector<const Op*> root_ops_;
-  std::vector<std::string> var_names_;
-  std::vector<std::string> num_names_;
 };
 
 }  // namespace pattern

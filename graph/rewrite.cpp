@@ -215,6 +215,25 @@ class Engine {
     return Error(s + ", a node this rewrite already passed through");
   }
 
+  /// Whether the replacement `r` contains `n` or a node of the current
+  /// rewrite chain (which all forward to r): a result such as f(x) for x,
+  /// which would grow forever. Final nodes never do (their operands are
+  /// final), so the search stays among the replacement's new nodes.
+  bool contains_replaced(NodeId r, NodeId n, const std::vector<NodeId>& chain) const {
+    NodeId lowest = n;
+    for (NodeId c : chain) lowest = std::min(lowest, c);
+    std::vector<NodeId> stack{r}, seen;
+    while (!stack.empty()) {
+      const NodeId id = stack.back();
+      stack.pop_back();
+      if (id < lowest || is_final(id) || std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+      if (id == n || std::find(chain.begin(), chain.end(), id) != chain.end()) return true;
+      seen.push_back(id);
+      for (NodeId in : store_->node(id).inputs) stack.push_back(in);
+    }
+    return false;
+  }
+
   void visit(NodeId n) {
     // Rebuild n on the final forms of its operands. Copies first: adding a
     // node may reallocate the store.
@@ -257,9 +276,13 @@ class Engine {
     std::vector<std::size_t> fired;
     Match m;
     while (auto i = try_rules(cur, m)) {
-      const NodeId r = find(build(*i, m, cur).id());
+      const NodeId built = build(*i, m, cur).id();
+      const NodeId r = find(built);
       fired.push_back(*i);
       if (std::find(chain.begin(), chain.end(), r) != chain.end()) throw cycle(chain, fired, r);
+      if (contains_replaced(built, n, chain))
+        throw Error("rewrite rule '" + rules_[*i].rule->name() + "' on " + brief(*store_, cur) +
+                    " returned an expression that contains the node it replaces; rewriting it would never end");
       chain.push_back(r);
       if (is_final(r)) {
         cur = r;
