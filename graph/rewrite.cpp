@@ -60,9 +60,12 @@ class Engine {
     grow();
     seed(outputs);
     while (!queue_.empty()) {
-      const NodeId n = queue_.top();
+      const auto [anchor, n] = queue_.top();
       queue_.pop();
-      if (state_[n] != kDone) visit(n);
+      // Skip nodes already done and entries a deferral has superseded.
+      if (state_[n] == kDone || anchor != anchor_[n]) continue;
+      current_ = anchor;
+      visit(n);
     }
     std::vector<Expr> out;
     for (const Expr& e : outputs) {
@@ -76,12 +79,19 @@ class Engine {
  private:
   enum : std::uint8_t { kUntouched, kQueued, kDone };
 
-  /// Sizes the per-node tables to the store (new nodes: untouched, not forwarded).
+  /// Sizes the per-node tables to the store. A node that existed before the
+  /// run is anchored at its own id; a node created while visiting a node
+  /// anchored at A is anchored at A, so that a replacement is finished
+  /// before the users of the node it replaces (whose anchors are larger).
   void grow() {
     const std::size_t old = fwd_.size(), now = store_->size();
     if (now <= old) return;
     fwd_.resize(now);
-    for (std::size_t i = old; i < now; ++i) fwd_[i] = static_cast<NodeId>(i);
+    anchor_.resize(now);
+    for (std::size_t i = old; i < now; ++i) {
+      fwd_[i] = static_cast<NodeId>(i);
+      anchor_[i] = old == 0 ? static_cast<NodeId>(i) : current_;
+    }
     state_.resize(now, kUntouched);
   }
 
@@ -102,6 +112,8 @@ class Engine {
     return true;
   }
 
+  void push(NodeId id) { queue_.push({anchor_[id], id}); }
+
   /// Queues the live nodes (what the outputs reach) in id order.
   void seed(const std::vector<Expr>& outputs) {
     NodeId top = 0;
@@ -115,7 +127,7 @@ class Engine {
     for (std::size_t id = 0; id < live.size(); ++id) {
       if (!live[id]) continue;
       state_[id] = kQueued;
-      queue_.push(static_cast<NodeId>(id));
+      push(static_cast<NodeId>(id));
       ++count;
     }
     budget_ = limits_.rewrites_per_node * count + 1024;
@@ -131,10 +143,25 @@ class Engine {
       stack.pop_back();
       if (state_[n] != kUntouched) continue;
       state_[n] = kQueued;
-      queue_.push(n);
+      push(n);
       for (NodeId in : store_->node(n).inputs)
         if (state_[in] == kUntouched) stack.push_back(in);
     }
+  }
+
+  /// `id` waits for its operands that are not final yet: they are queued,
+  /// and id is queued again behind the last of them.
+  void defer(NodeId id) {
+    NodeId anchor = anchor_[id];
+    for (NodeId in : store_->node(id).inputs) {
+      const NodeId j = find(in);
+      if (is_final(j)) continue;
+      enqueue(j);
+      anchor = std::max(anchor, anchor_[j]);
+    }
+    anchor_[id] = anchor;
+    state_[id] = kQueued;
+    push(id);
   }
 
   /// Marks `from` as replaced by `to`.
@@ -235,39 +262,34 @@ class Engine {
   }
 
   void visit(NodeId n) {
-    // Rebuild n on the final forms of its operands. Copies first: adding a
-    // node may reallocate the store.
+    // Rebuild on the final forms of the operands (a rebuilt node may itself
+    // be forwarded already, and so on: follow until the operands are as
+    // they should be). Copies first: adding a node may reallocate the store.
     NodeId cur = n;
-    {
-      const Node& node = store_->node(n);
+    for (int round = 0;; ++round) {
+      const Node& node = store_->node(cur);
       std::vector<NodeId> inputs(node.inputs.size());
       bool changed = false;
       for (std::size_t i = 0; i < inputs.size(); ++i) {
         inputs[i] = find(node.inputs[i]);
         changed |= inputs[i] != node.inputs[i];
       }
-      if (changed) {
-        const Op& op = *node.op;
-        const TensorType type = node.type;
-        cur = store_->add(op, std::move(inputs), Attrs(node.attrs));
-        grow();
-        if (store_->node(cur).type != type)
-          throw Error("rewrite: internal error: rebuilding " + brief(*store_, n) + " changed its type to " +
-                      type_str(store_->node(cur).type));
-        cur = find(cur);
-        forward(n, cur);
-      }
+      if (!changed || round == 8) break;
+      const Op& op = *node.op;
+      const TensorType type = node.type;
+      const NodeId rebuilt = store_->add(op, std::move(inputs), Attrs(node.attrs));
+      grow();
+      if (store_->node(rebuilt).type != type)
+        throw Error("rewrite: internal error: rebuilding " + brief(*store_, cur) + " changed its type to " +
+                    type_str(store_->node(rebuilt).type));
+      forward(cur, find(rebuilt));
+      cur = find(rebuilt);
     }
+    forward(n, cur);
     if (is_final(cur)) return;  // an existing final node: the rebuild merged n into it
     if (!inputs_final(cur)) {
-      // An operand is a replacement still waiting for its own new operands:
-      // come back after them (they have smaller ids).
-      if (cur == n) {
-        queue_.push(n);
-      } else {
-        enqueue(cur);
-      }
-      for (NodeId in : store_->node(cur).inputs) enqueue(in);
+      // An operand is a replacement still waiting for its own new operands.
+      defer(cur);
       return;
     }
 
@@ -289,8 +311,8 @@ class Engine {
         break;
       }
       if (!inputs_final(r)) {
-        // The replacement has new operands: they and r are visited later, and
-        // everything here forwards to r meanwhile.
+        // The replacement has new operands: they are visited next (their
+        // anchor is this node's), then r; everything here forwards to r.
         for (NodeId c : chain) forward(c, r);
         forward(n, r);
         enqueue(r);
@@ -310,8 +332,12 @@ class Engine {
   std::unordered_map<const Op*, std::vector<std::size_t>> by_op_;
   std::shared_ptr<GraphStore> store_;
   std::vector<NodeId> fwd_;
+  std::vector<NodeId> anchor_;
   std::vector<std::uint8_t> state_;
-  std::priority_queue<NodeId, std::vector<NodeId>, std::greater<>> queue_;
+  /// (anchor, id), smallest first: id order, except that a replacement's
+  /// new nodes come right after the node they replace.
+  std::priority_queue<std::pair<NodeId, NodeId>, std::vector<std::pair<NodeId, NodeId>>, std::greater<>> queue_;
+  NodeId current_ = 0;
   pattern::SplatCache splats_;
   std::size_t rewrites_ = 0;
   std::size_t budget_ = 0;
