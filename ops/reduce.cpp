@@ -4,6 +4,7 @@
 
 #include "symgraph/core/registry.hpp"
 #include "symgraph/ops/kernels.hpp"
+#include "symgraph/ops/mask.hpp"
 #include "symgraph/ops/ops.hpp"
 #include "symgraph/ops/reduce.hpp"
 
@@ -82,8 +83,10 @@ struct Sum final : Reduction {
   }
   Partials vjp(const Expr& y, const Expr& g) const override {
     const auto& axes = y.attrs().get<std::vector<std::int64_t>>("axes");
-    const Expr gk = y.attrs().get<std::int64_t>("keepdims") ? g : expand_dims(g, axes);
-    return {broadcast_to(gk, y.input(0))};
+    const bool keep = y.attrs().get<std::int64_t>("keepdims") != 0;
+    const Expr x = y.input(0);
+    const auto spread = [&](const Expr& e) { return keep ? e : expand_dims(e, axes); };
+    return {keep_mask(y, g, [&](const Expr& gg) { return broadcast_to(spread(gg), x); }, spread)};
   }
 };
 
@@ -106,11 +109,13 @@ struct Max final : Reduction {
     const auto& axes = y.attrs().get<std::vector<std::int64_t>>("axes");
     const bool keep = y.attrs().get<std::int64_t>("keepdims") != 0;
     const Expr x = y.input(0);
-    const Expr yk = keep ? y : expand_dims(y, axes);
-    const Expr gk = keep ? g : expand_dims(g, axes);
-    const Expr hit = eq(x, yk);
-    const Expr count = sum(cast(hit, x.dtype()), axes, true);
-    return {where(hit, gk / count, constant_like(x, 0.0))};
+    const auto spread = [&](const Expr& e) { return keep ? e : expand_dims(e, axes); };
+    const auto rule = [&](const Expr& gg) {
+      const Expr hit = eq(x, spread(y));
+      const Expr count = sum(cast(hit, x.dtype()), axes, true);
+      return where(hit, spread(gg) / count, constant_like(x, 0.0));
+    };
+    return {keep_mask(y, g, rule, spread)};
   }
 };
 

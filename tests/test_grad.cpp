@@ -1,0 +1,224 @@
+// grad() and vjp(): the must-show values of the autodiff issue, each against
+// a hand computation, and the API's edge cases (shapes, disconnected and bool
+// inputs, errors).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <symgraph/symgraph.hpp>
+
+using namespace symgraph;
+
+namespace {
+
+const double kInf = std::numeric_limits<double>::infinity();
+
+Tensor vec(std::initializer_list<double> v) { return Tensor::from_list<double>(v); }
+
+/// Evaluates `outputs` at `args` with the reference evaluator.
+std::vector<Tensor> eval(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
+                         const std::vector<Tensor>& args) {
+  return compile_reference(inputs, outputs)(args);
+}
+
+/// Element-by-element bit equality with an expected vector (so -0 vs +0 and
+/// NaN are told apart).
+void check_bits(const Tensor& got, const std::vector<double>& want) {
+  REQUIRE(got.size() == static_cast<std::int64_t>(want.size()));
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double g = got.at(static_cast<std::int64_t>(i));
+    INFO("element " << i << ": got " << g << ", want " << want[i]);
+    if (std::isnan(want[i])) {
+      CHECK(std::isnan(g));
+    } else {
+      CHECK(g == want[i]);
+      CHECK(std::signbit(g) == std::signbit(want[i]));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("relu slopes: abs form 0 / 1, leaky alpha, 0.5 and (1+alpha)/2 at 0") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic});
+  struct Case {
+    double alpha;
+    std::vector<double> want;
+  };
+  const Tensor xs = vec({-2, -0.5, 0.5, 3, 0});
+  for (const Case& c : {Case{0.0, {0, 0, 1, 1, 0.5}}, Case{0.1, {0.1, 0.1, 1, 1, 0.55}}}) {
+    CAPTURE(c.alpha);
+    const Expr dx = grad(sum(relu(x, c.alpha)), {x})[0];
+    const auto out = eval({x}, {dx}, {xs});
+    for (std::size_t i = 0; i < c.want.size(); ++i) CHECK(out[0].at(static_cast<std::int64_t>(i)) == doctest::Approx(c.want[i]).epsilon(1e-15));
+  }
+  // Exactly [0, 0, 1, 1] for alpha = 0: 0.5 * (1 + sign(x)).
+  const auto out = eval({x}, {grad(sum(relu(x)), {x})[0]}, {vec({-2, -0.5, 0.5, 3})});
+  check_bits(out[0], {0, 0, 1, 1});
+}
+
+TEST_CASE("relu switch form has slope alpha at 0") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {4});
+  const Expr y = where(x > 0.0, x, 0.1 * x);
+  const auto out = eval({x}, {grad(sum(y), {x})[0]}, {vec({-2, 0, 0.5, -0.0})});
+  check_bits(out[0], {0.1, 0.1, 1, 0.1});
+}
+
+TEST_CASE("tensor alpha: d/dalpha sum(relu(x, alpha)) = sum over x < 0 of x") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {2, 3});
+  Expr alpha = g.input("alpha", DType::float64, {3});  // one slope per column, broadcast over rows
+  const Expr cost = sum(relu(x, alpha));
+  const auto d = grad(cost, {x, alpha});
+  const Tensor xs = Tensor::from_list<double>({-1, 2, -3, -0.5, -4, 5}, {2, 3});
+  const Tensor as = vec({0.1, 0.2, 0.3});
+  const auto out = eval({x, alpha}, {d[0], d[1]}, {xs, as});
+  CHECK(out[1].shape() == Shape{3});
+  // Column sums over x < 0: [-1 + -0.5, -4, -3].
+  const std::vector<double> want{-1.5, -4, -3};
+  for (std::int64_t i = 0; i < 3; ++i) CHECK(out[1].at(i) == doctest::Approx(want[static_cast<std::size_t>(i)]).epsilon(1e-15));
+  // dx is alpha where x < 0, 1 where x > 0.
+  const std::vector<double> want_dx{0.1, 1, 0.3, 0.1, 0.2, 1};
+  for (std::int64_t i = 0; i < 6; ++i) CHECK(out[0].at(i) == doctest::Approx(want_dx[static_cast<std::size_t>(i)]).epsilon(1e-15));
+  // And numerically, with respect to both.
+  GradCheckOptions opt;
+  opt.points = {{xs, as}};
+  const GradCheckResult r = check_grad(cost, {x, alpha}, opt);
+  INFO(r.report);
+  CHECK(r.passed);
+  CHECK(r.checked == 9);
+}
+
+TEST_CASE("second derivative of sum(x * x * x) is 6x") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic});
+  const Expr d1 = grad(sum(x * x * x), {x})[0];
+  const Expr d2 = grad(sum(d1), {x})[0];
+  const Tensor xs = vec({-2, -0.5, 0, 1.5, 3});
+  const auto out = eval({x}, {d1, d2}, {xs});
+  for (std::int64_t i = 0; i < xs.size(); ++i) {
+    CHECK(out[0].at(i) == doctest::Approx(3 * xs.at(i) * xs.at(i)).epsilon(1e-15));
+    CHECK(out[1].at(i) == doctest::Approx(6 * xs.at(i)).epsilon(1e-15));
+  }
+}
+
+TEST_CASE("grad of grad through relu: finite, 0 at x = 0") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic});
+  for (double alpha : {0.0, 0.1}) {
+    CAPTURE(alpha);
+    const Expr d1 = grad(sum(relu(x, alpha)), {x})[0];
+    const Expr d2 = grad(sum(d1), {x})[0];
+    const Expr d3 = grad(sum(d2), {x})[0];
+    const auto out = eval({x}, {d2, d3}, {vec({-1, 0, -0.0, 2})});
+    check_bits(out[0], {0, 0, 0, 0});
+    check_bits(out[1], {0, 0, 0, 0});
+  }
+}
+
+TEST_CASE("abs gradient at [0, -0, 2.5, -2.5] is [0, 0, 1, -1]") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {4});
+  const auto out = eval({x}, {grad(sum(abs(x)), {x})[0]}, {vec({0.0, -0.0, 2.5, -2.5})});
+  check_bits(out[0], {0, 0, 1, -1});
+}
+
+TEST_CASE("maximum / minimum: ties split 0.5 / 0.5, maximum(x, x) has slope 1") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {3});
+  Expr y = g.input("y", DType::float64, {3});
+  const Tensor xs = vec({1, 2, 3}), ys = vec({1, 5, -3});
+  for (auto op : {&maximum, &minimum}) {
+    const auto d = grad(sum(op(x, y)), {x, y});
+    const auto out = eval({x, y}, d, {xs, ys});
+    const bool is_max = op == &maximum;
+    check_bits(out[0], {0.5, is_max ? 0.0 : 1.0, is_max ? 1.0 : 0.0});
+    check_bits(out[1], {0.5, is_max ? 1.0 : 0.0, is_max ? 0.0 : 1.0});
+    check_bits(eval({x}, {grad(sum(op(x, x)), {x})[0]}, {xs})[0], {1, 1, 1});
+  }
+  // max(x, 0) + min(x, 0) = x keeps derivative 1 at 0.
+  const Expr zero = constant_like(x, 0.0);
+  check_bits(eval({x}, {grad(sum(maximum(x, zero) + minimum(x, zero)), {x})[0]}, {vec({0, -0.0, 2})})[0], {1, 1, 1});
+}
+
+TEST_CASE("switch: the unselected branch never poisons the gradient") {
+  Graph g;
+  SUBCASE("the issue's example: y = switch(a > 1.5, a * b, a)") {
+    Expr a = g.input("a", DType::float64, {2});
+    Expr b = g.input("b", DType::float64, {2});
+    const Expr y = where(a > 1.5, a * b, a);
+    const auto d = grad(sum(y), {a, b});
+    const auto out = eval({a, b}, d, {vec({1, 2}), vec({kInf, 3})});
+    check_bits(out[0], {1, 3});
+    check_bits(out[1], {0, 2});
+  }
+  SUBCASE("an unselected branch that overflows: switch(x < 10, x, exp(x)) at 1000") {
+    Expr x = g.input("x", DType::float64, {kSymbolic});
+    const Expr y = where(x < 10.0, x, exp(x));
+    const auto out = eval({x}, {grad(sum(y), {x})[0]}, {vec({1000, 1, 2})});
+    check_bits(out[0], {std::exp(1000.0), 1, 1});  // exp(1000) = inf: selected there
+    const Expr y2 = where(x < 10.0, x * 1.0, exp(x));
+    const auto out2 = eval({x}, {grad(sum(y2), {x})[0]}, {vec({1000, -1000})});
+    check_bits(out2[0], {kInf, 1});
+  }
+  SUBCASE("chains of elementwise ops under the switch") {
+    Expr x = g.input("x", DType::float64, {3});
+    // At x = 1: log(0) = -inf, 1/0 = inf, sqrt'(0) = inf; at 1000
+    // exp(exp(x)) overflows and tanh's argument is inf (1 - y^2 = 0 times inf).
+    const Expr u = x - 1.0;
+    const Expr branch = exp(exp(x)) * log(u) + sqrt(u) / u + tanh(x * x * 1e300);
+    const Expr y = where(x > 0.5, x * x, branch);
+    const auto out = eval({x}, {grad(sum(y), {x})[0]}, {vec({1000, 1, 3})});
+    check_bits(out[0], {2000, 2, 6});
+    // The other polarity: the unselected branch is the first.
+    const Expr y2 = where(x <= 0.5, branch, x * x);
+    check_bits(eval({x}, {grad(sum(y2), {x})[0]}, {vec({1000, 1, 3})})[0], {2000, 2, 6});
+    // Without the switch the chain's gradient is not finite there.
+    const auto raw = eval({x}, {grad(sum(branch), {x})[0]}, {vec({1000, 1, 3})});
+    CHECK(std::isinf(raw[0].at(0)));
+    CHECK(std::isnan(raw[0].at(1)));
+  }
+  SUBCASE("nested switches") {
+    Expr x = g.input("x", DType::float64, {3});
+    const Expr inner = where(x < 100.0, x * 3.0, exp(x * x));
+    const Expr y = where(x > 0.0, inner, x);
+    check_bits(eval({x}, {grad(sum(y), {x})[0]}, {vec({50, -1000, 1000})})[0], {3, 1, kInf});
+  }
+}
+
+TEST_CASE("switch masks through sums of cotangents, broadcasting and reductions") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {3});
+  const Tensor xs = vec({1000, 1, 2});
+  SUBCASE("a node used by two switches") {
+    const Expr t = exp(x);
+    const Expr y = where(x < 10.0, x, t) + where(x < 5.0, 2.0 * x, t);
+    check_bits(eval({x}, {grad(sum(y), {x})[0]}, {xs})[0], {kInf, 3, 3});
+    // At 1000 both select t = inf: d/dx = 2 exp(x) = inf, correctly.
+    const auto out = eval({x}, {grad(sum(y), {x})[0]}, {vec({1, 2, 3})});
+    check_bits(out[0], {3, 3, 3});
+  }
+  SUBCASE("a node used twice in one branch and once outside") {
+    const Expr t = exp(x);
+    const Expr y = where(x < 10.0, x, t * t) + 0.0 * x;
+    check_bits(eval({x}, {grad(sum(y), {x})[0]}, {vec({1, 2, 3})})[0], {1, 1, 1});
+  }
+  SUBCASE("a broadcast scalar in a branch") {
+    Expr s = g.input("s", DType::float64, {});
+    const Expr y = where(x < 10.0, x, exp(s) * x);
+    const auto d = grad(sum(y), {x, s});
+    const auto out = eval({x, s}, d, {vec({1, 2, 3}), Tensor::scalar(1000.0)});
+    check_bits(out[0], {1, 1, 1});
+    check_bits(out[1], {0});
+  }
+  SUBCASE("under a reduction: switch(c, sum(exp(x)), 0)") {
+    Expr c = g.input("c", DType::boolean, {});
+    const Expr y = where(c, sum(exp(x * x)), constant_like(x, 0.0));
+    const auto out = eval({x, c}, {grad(y, {x})[0]}, {vec({1000, 1, 2}), Tensor::scalar(0.0, DType::boolean)});
+    check_bits(out[0], {0, 0, 0});
+    const Expr ym = where(c, max(exp(x * x)), constant_like(x, 0.0));
+    check_bits(eval({x, c}, {grad(ym, {x})[0]}, {vec({1000, 1, 2}), Tensor::scalar(0.0, DType::boolean)})[0], {0, 0, 0});
+  }
+}
