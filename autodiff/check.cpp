@@ -258,7 +258,9 @@ PointOutcome Checker::check_point(const std::vector<Tensor>& point) const {
       } else if (!std::isfinite(abs_err)) {
         score = rel_err = std::numeric_limits<double>::infinity();
       } else {
-        rel_err = scale > 0 ? abs_err / scale : 0.0;
+        // Relative error is reported where it means something: values
+        // within atol of 0 are compared absolutely.
+        rel_err = scale > tol_.atol ? abs_err / scale : 0.0;
         score = abs_err / (tol_.atol + tol_.rtol * scale);
       }
       ++out.checked;

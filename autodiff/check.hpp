@@ -80,6 +80,8 @@ struct GradCheckResult {
   std::int64_t failed = 0;   ///< coordinates out of tolerance
   std::int64_t skipped = 0;  ///< coordinates whose step crossed a kink
   double max_abs_error = 0.0;
+  /// |symbolic - numeric| / max(|symbolic|, |numeric|), over the coordinates
+  /// where that maximum exceeds atol (smaller values are compared absolutely).
   double max_rel_error = 0.0;
   /// The worst coordinate: largest error relative to its tolerance.
   std::size_t worst_point = 0;
