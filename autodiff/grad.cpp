@@ -171,16 +171,20 @@ void Sweep::accumulate(NodeId id, const Expr& c) {
   const std::optional<Expr> mask = peel_mask(c).mask;
   if (a.state == State::single) {
     const std::optional<Expr> first = peel_mask(at(a.sum)).mask;
+    a.state = State::unmasked;
     if (first && mask) {
       a.mask = mask_or(*first, *mask).id();
       a.state = State::masked;
-    } else {
-      a.state = State::unmasked;
     }
   } else if (a.state == State::masked) {
-    if (mask) a.mask = mask_or(at(a.mask), *mask).id();
-    else a.state = State::unmasked;
+    a.state = State::unmasked;
+    if (mask) {
+      a.mask = mask_or(at(a.mask), *mask).id();
+      a.state = State::masked;
+    }
   }
+  // A union that covers everything (c or not c) is no mask.
+  if (a.state == State::masked && is_full_mask(at(a.mask))) a.state = State::unmasked;
   a.sum = add(at(a.sum), c).id();
 }
 

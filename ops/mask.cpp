@@ -50,32 +50,51 @@ MaskedCotangent peel_mask(const Expr& g) {
     }
     out.mask = out.mask ? mask_and(*out.mask, mask) : mask;
   }
+  if (out.mask && is_full_mask(*out.mask)) out.mask.reset();
   return out;
 }
 
 Expr apply_mask(const Expr& p, const std::optional<Expr>& mask) {
-  if (!mask) return p;
+  if (!mask || is_full_mask(*mask)) return p;
   return where(*mask, p, constant_like(p, 0.0));
 }
+
+namespace {
+/// a is not b (as mask_not builds it).
+bool is_not_of(const Expr& a, const Expr& b) {
+  return a.op_name() == "switch" && a.input(0).is(b) && is_bool_constant(a.input(1), false) &&
+         is_bool_constant(a.input(2), true);
+}
+bool complementary(const Expr& a, const Expr& b) { return is_not_of(a, b) || is_not_of(b, a); }
+}  // namespace
+
+bool is_full_mask(const Expr& m) { return is_bool_constant(m, true); }
 
 Expr mask_not(const Expr& c) {
   check_mask(c, "mask_not");
   if (c.op_name() == "switch" && is_bool_constant(c.input(1), false) && is_bool_constant(c.input(2), true))
     return c.input(0);
+  if (is_bool_constant(c, true)) return bool_constant(c, false);
+  if (is_bool_constant(c, false)) return bool_constant(c, true);
   return where(c, bool_constant(c, false), bool_constant(c, true));
 }
 
 Expr mask_and(const Expr& a, const Expr& b) {
   check_mask(a, "mask_and");
   check_mask(b, "mask_and");
-  if (a.is(b)) return a;
+  if (a.is(b) || is_bool_constant(b, true) || is_bool_constant(a, false)) return a;
+  if (is_bool_constant(a, true) || is_bool_constant(b, false)) return b;
+  if (complementary(a, b)) return bool_constant(a, false);
   return where(a, b, bool_constant(a, false));
 }
 
 Expr mask_or(const Expr& a, const Expr& b) {
   check_mask(a, "mask_or");
   check_mask(b, "mask_or");
-  if (a.is(b)) return a;
+  if (a.is(b) || is_bool_constant(b, false) || is_bool_constant(a, true)) return a;
+  if (is_bool_constant(a, false) || is_bool_constant(b, true)) return b;
+  // c or not c covers everything: the union of a switch's two branches.
+  if (complementary(a, b)) return bool_constant(a, true);
   return where(a, bool_constant(a, true), b);
 }
 

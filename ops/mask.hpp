@@ -52,10 +52,14 @@ Expr apply_mask(const Expr& p, const std::optional<Expr>& mask);
 
 /// Bool algebra on masks, built from bool switches (one node each, shared by
 /// hash-consing): not c = where(c, false, true), a and b = where(a, b, false),
-/// a or b = where(a, true, b). Each simplifies x op x to x and not not c to c.
+/// a or b = where(a, true, b). They simplify x op x, not not c, the bool
+/// constants, and c and/or not c (false / true): the union of the masks of
+/// a switch's two branches is everything, and stops being a mask.
 Expr mask_not(const Expr& c);
 Expr mask_and(const Expr& a, const Expr& b);
 Expr mask_or(const Expr& a, const Expr& b);
+/// The constant true mask: no mask at all.
+bool is_full_mask(const Expr& mask);
 
 /// The mask broadcast to the shape of `like` (the mask itself if its declared
 /// shape is already like's).
