@@ -222,3 +222,135 @@ TEST_CASE("switch masks through sums of cotangents, broadcasting and reductions"
     check_bits(eval({x, c}, {grad(ym, {x})[0]}, {vec({1000, 1, 2}), Tensor::scalar(0.0, DType::boolean)})[0], {0, 0, 0});
   }
 }
+
+TEST_CASE("broadcasting is undone, also for a symbolic dimension that is 1 at run time") {
+  Graph g;
+  Expr a = g.input("a", DType::float64, {kSymbolic, 3});
+  Expr b = g.input("b", DType::float64, {kSymbolic});
+  Expr s = g.input("s", DType::float64, {});
+  const auto d = grad(sum(a * b * s), {a, b, s});
+  CHECK(d[0].shape() == Shape{kSymbolic, 3});
+  CHECK(d[1].shape() == Shape{kSymbolic});
+  CHECK(d[2].shape() == Shape{});
+  // a is [2, 3], b is [1] at run time (broadcast along a's last axis).
+  const Tensor as = Tensor::from_list<double>({1, 2, 3, 4, 5, 6}, {2, 3});
+  const auto out = eval({a, b, s}, d, {as, Tensor::from_list<double>({10}, {1}), Tensor::scalar(0.5)});
+  CHECK(out[0].shape() == Shape{2, 3});
+  CHECK(out[1].shape() == Shape{1});
+  CHECK(out[2].shape() == Shape{});
+  check_bits(out[0], {5, 5, 5, 5, 5, 5});
+  check_bits(out[1], {10.5});  // 0.5 * (1 + ... + 6)
+  check_bits(out[2], {210});   // 10 * 21
+  // b as [3] at run time: no broadcasting.
+  const auto out3 = eval({a, b, s}, d, {as, vec({1, 2, 3}), Tensor::scalar(2.0)});
+  CHECK(out3[1].shape() == Shape{3});
+  check_bits(out3[1], {10, 14, 18});
+}
+
+TEST_CASE("inputs the cost does not depend on: zeros of the run-time shape, or an error") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic});
+  Expr unused = g.input("unused", DType::float64, {kSymbolic, 2});
+  Expr via_compare = g.input("c", DType::float64, {kSymbolic});
+  // c only reaches the cost through a comparison: zeros, never an error.
+  const Expr cost = sum(where(via_compare > 0.0, x, x * x));
+  const auto d = grad(cost, {x, unused, via_compare});
+  const auto out = eval({x, unused, via_compare}, d,
+                        {vec({1, 2}), Tensor(DType::float64, {3, 2}), vec({-1, 1})});
+  check_bits(out[0], {2, 1});
+  CHECK(out[1].shape() == Shape{3, 2});
+  check_bits(out[1], {0, 0, 0, 0, 0, 0});
+  check_bits(out[2], {0, 0});
+  CHECK_THROWS_WITH_AS(grad(cost, {x, unused}, GradOptions{Disconnected::error}),
+                       doctest::Contains("does not depend on wrt[1], input 'unused'"), Error);
+  CHECK_NOTHROW(grad(cost, {x, via_compare}, GradOptions{Disconnected::error}));
+  // vjp says nullopt for both kinds.
+  const auto v = vjp({cost}, {x, unused, via_compare}, {constant_like(cost, 1.0)});
+  CHECK(v[0].has_value());
+  CHECK_FALSE(v[1].has_value());
+  CHECK_FALSE(v[2].has_value());
+}
+
+TEST_CASE("bool inputs: grad refuses them, vjp returns nullopt") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {2});
+  Expr m = g.input("m", DType::boolean, {2});
+  const Expr cost = sum(where(m, x, x * 3.0));
+  CHECK_THROWS_WITH_AS(grad(cost, {x, m}), doctest::Contains("wrt[1], input 'm' (bool[2]), is bool"), Error);
+  const auto v = vjp({cost}, {x, m}, {constant_like(cost, 1.0)});
+  CHECK(v[0].has_value());
+  CHECK_FALSE(v[1].has_value());
+}
+
+TEST_CASE("grad: the cost must be a 0-d float expression") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {3});
+  CHECK_THROWS_WITH_AS(grad(x * x, {x}), doctest::Contains("must be a 0-d float expression, got float64[3]"), Error);
+  CHECK_THROWS_WITH_AS(grad(gt(sum(x), constant_like(x, 0.0)), {x}), doctest::Contains("got bool[]"), Error);
+  CHECK_THROWS_AS(grad(Expr(), {x}), Error);
+  Graph other;
+  Expr y = other.input("y", DType::float64, {});
+  CHECK_THROWS_WITH_AS(grad(sum(x), {y}), doctest::Contains("another graph"), Error);
+}
+
+TEST_CASE("vjp: several outputs, broadcast cotangents, intermediate wrt") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {2, 3});
+  Expr w = g.input("w", DType::float64, {3});
+  const Expr h = tanh(x * w);  // [2, 3]
+  const Expr y1 = h * 2.0;
+  const Expr y2 = sum(h, {0});  // [3]
+  const Expr u = g.input("u", DType::float64, {3});
+  // A 0-d cotangent broadcasts to y1's shape; u is y2's cotangent.
+  const auto d = vjp({y1, y2}, {x, w, h}, {constant_like(y1, 1.0), u});
+  REQUIRE(d[0].has_value());
+  REQUIRE(d[1].has_value());
+  REQUIRE(d[2].has_value());
+  const Tensor xs = Tensor::from_list<double>({0.1, -0.2, 0.3, 0.4, -0.5, 0.6}, {2, 3});
+  const Tensor ws = vec({1.5, -1, 0.5}), us = vec({1, 2, 3});
+  const auto out = eval({x, w, u}, {*d[0], *d[1], *d[2]}, {xs, ws, us});
+  // d/dh = 2 + u (broadcast over rows); d/dx = (2 + u) (1 - h^2) w.
+  for (std::int64_t i = 0; i < 6; ++i) {
+    const double hv = std::tanh(xs.at(i) * ws.at(i % 3));
+    const double dh = 2 + us.at(i % 3);
+    CHECK(out[2].at(i) == doctest::Approx(dh).epsilon(1e-15));
+    CHECK(out[0].at(i) == doctest::Approx(dh * (1 - hv * hv) * ws.at(i % 3)).epsilon(1e-14));
+  }
+  CHECK(out[1].shape() == Shape{3});
+  // Errors name what is wrong.
+  CHECK_THROWS_WITH_AS(vjp({y1}, {x}, {}), doctest::Contains("1 output(s) but 0 cotangent(s)"), Error);
+  CHECK_THROWS_WITH_AS(vjp({y1}, {x}, {g.input("f", DType::float32, {3})}), doctest::Contains("needs the output's dtype"),
+                       Error);
+  CHECK_THROWS_WITH_AS(vjp({y1}, {x}, {g.input("v", DType::float64, {2})}),
+                       doctest::Contains("the cotangent of output 0 is float64[2] but the output is float64[2, 3]"), Error);
+  CHECK_THROWS_WITH_AS(vjp({gt(x, x)}, {x}, {gt(x, x)}), doctest::Contains("is not float"), Error);
+  // The gradient with respect to the cost itself is 1.
+  const Expr c = sum(x);
+  CHECK(eval({x}, {grad(c, {c})[0]}, {xs})[0].at(0) == 1.0);
+}
+
+TEST_CASE("a node without a gradient rule: a clear error naming it") {
+  struct NoGrad final : Op {
+    NoGrad() : Op("test_no_grad", 1, 1) {}
+    TensorType infer(std::span<const TensorType> in, const Attrs&) const override { return in[0]; }
+    void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override { out = in[0]->clone(); }
+  };
+  static const RegisterOp<NoGrad> reg;
+  Graph g;
+  Expr x = g.input("x", DType::float64, {2});
+  const Expr y = apply("test_no_grad", {exp(x)});
+  CHECK_THROWS_WITH_AS(grad(sum(y), {x}), doctest::Contains("test_no_grad: has no gradient rule"), Error);
+  CHECK_THROWS_WITH_AS(grad(sum(y), {x}), doctest::Contains("while differentiating node"), Error);
+}
+
+TEST_CASE("gradients are graphs: printable, differentiable, deterministic") {
+  const auto build = [] {
+    Graph g;
+    Expr x = g.input("x", DType::float64, {kSymbolic});
+    const Expr d = grad(sum(relu(x, 0.1) * exp(x)), {x})[0];
+    return debugprint({d, grad(sum(d), {x})[0]});
+  };
+  const std::string a = build();
+  CHECK(a == build());
+  CHECK(a.find("sign") != std::string::npos);
+}

@@ -232,3 +232,44 @@ TEST_CASE("check_grad: builder form, default tolerances, errors") {
   opt.points = {{Tensor::from_list<double>({1, 2})}};
   CHECK_THROWS_WITH_AS(check_grad(where(b, x, x), {b, x}, opt), doctest::Contains("1 tensor(s) for 2 input(s)"), Error);
 }
+
+TEST_CASE("higher order: gradients of gradients agree with central differences") {
+  using V = const std::vector<Expr>&;
+  const std::vector<std::pair<std::string, Build>> fns = {
+      {"x^3", [](V x) { return x[0] * x[0] * x[0]; }},
+      {"tanh", [](V x) { return tanh(x[0]); }},
+      {"exp", [](V x) { return exp(x[0] * 0.5); }},
+      {"log", [](V x) { return log(x[0] * x[0] + 1.0); }},
+      {"sqrt", [](V x) { return sqrt(x[0] * x[0] + 0.5); }},
+      {"div", [](V x) { return x[1] / (x[0] * x[0] + 1.0); }},
+      {"mul", [](V x) { return x[0] * x[1] * x[0]; }},
+      {"relu", [](V x) { return relu(x[0], 0.1) * x[0]; }},
+      {"tensor alpha relu", [](V x) { return relu(x[0], x[1]) * x[1]; }},
+      {"maximum", [](V x) { return maximum(x[0] * x[0], x[1]) * x[0]; }},
+      {"switch", [](V x) { return where(x[0] > x[1], x[0] * x[1], exp(x[0])); }},
+      {"max", [](V x) { return max(x[0] * x[1], {0}, true) * x[0]; }},
+      {"matmul", [](V x) { return matmul(x[0] * x[0], transpose(x[1])) ; }},
+      {"sum and broadcast", [](V x) { return sum(x[0] * x[0], {1}, true) * x[1]; }},
+  };
+  for (const auto& [name, fn] : fns) {
+    for (int order = 2; order <= 3; ++order) {
+      Graph g;
+      const Expr a = g.input("a", DType::float64, {2, 3});
+      const Expr b = g.input("b", DType::float64, {3});
+      Expr d = fn({a, broadcast_to(b, a)});
+      // Each order differentiates the sum of the previous gradients (a
+      // projection of them) with respect to both inputs.
+      for (int k = 1; k < order; ++k) {
+        const auto grads = grad(sum(d), {a, b});
+        d = sum(grads[0] * grads[0] * 0.5) + sum(grads[1] * 0.25);
+      }
+      GradCheckOptions opt;
+      opt.low = 0.3;  // positive: keeps x * x > b in "maximum" away from 0 crossings
+      opt.high = 1.7;
+      const GradCheckResult r = check_grad(d, {a, b}, opt);
+      INFO(name << " order " << order << "\n" << r.report);
+      CHECK(r.passed);
+      CHECK(r.checked > 0);
+    }
+  }
+}
