@@ -5,7 +5,8 @@
 /// The VJP of switch(c, a, b) gives branch a the cotangent where(c, g, 0) and
 /// branch b where(c, 0, g). Where the mask is off, that cotangent is a
 /// structural zero: the branch was not used, so whatever it computed there
-/// must not matter. Multiplying it by the local derivative of the branch would
+/// must not matter. maximum, minimum and the max reduction select too, and
+/// mask the operand (elements) they did not select the same way. Multiplying it by the local derivative of the branch would
 /// break that, since 0 * inf and 0 * NaN are NaN (think of exp(x) overflowing
 /// in the branch that was not taken). So a masked cotangent keeps its mask in
 /// its form, where(mask, value, 0), and every rule that understands the form

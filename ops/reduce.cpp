@@ -91,7 +91,10 @@ struct Sum final : Reduction {
 };
 
 /// y = max of x over axes, NaN if any element is NaN.  dx = g at the
-/// elements equal to the maximum, split evenly between ties, 0 elsewhere.
+/// elements equal to the maximum, split evenly between ties, 0 elsewhere;
+/// that 0 is a switch mask (ops/mask.hpp), so elements that are not the
+/// maximum never poison the gradient (max(sqrt(x)) at a 0 element has slope 0
+/// there, not 0 * inf). A slice holding a NaN gets no gradient.
 struct Max final : Reduction {
   Max() : Reduction("max") {}
   void compute(std::span<const Tensor* const> in, const Attrs& attrs, Tensor& out) const override {
@@ -113,7 +116,7 @@ struct Max final : Reduction {
     const auto rule = [&](const Expr& gg) {
       const Expr hit = eq(x, spread(y));
       const Expr count = sum(cast(hit, x.dtype()), axes, true);
-      return where(hit, spread(gg) / count, constant_like(x, 0.0));
+      return where(hit, broadcast_to(spread(gg) / count, x), constant_like(x, 0.0));
     };
     return {keep_mask(y, g, rule, spread)};
   }

@@ -188,6 +188,26 @@ TEST_CASE("switch: the unselected branch never poisons the gradient") {
   }
 }
 
+TEST_CASE("maximum, minimum and max select too: the operand that lost never poisons") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {3});
+  const Tensor xs = vec({0.0, 0.5, 2});
+  const Expr zero = constant_like(x, 0.0);
+  // log(0) = -inf and log' = inf there, but maximum took the 0.
+  check_bits(eval({x}, {grad(sum(maximum(zero, log(x))), {x})[0]}, {xs})[0], {0, 0, 0.5});
+  check_bits(eval({x}, {grad(sum(minimum(zero, neg(log(x)))), {x})[0]}, {xs})[0], {0, 0, -0.5});
+  // sqrt'(0) = inf at the elements that are not the maximum.
+  check_bits(eval({x}, {grad(max(sqrt(x)), {x})[0]}, {xs})[0], {0, 0, 0.25 / std::sqrt(0.5)});
+  // Ties still split, NaN still gives no gradient.
+  check_bits(eval({x}, {grad(max(x), {x})[0]}, {vec({2, 2, 1})})[0], {0.5, 0.5, 0});
+  check_bits(eval({x}, {grad(max(x), {x})[0]}, {vec({-1, -1, -1})})[0], {1.0 / 3, 1.0 / 3, 1.0 / 3});
+  check_bits(eval({x}, {grad(sum(maximum(x, x) + minimum(x, x)), {x})[0]}, {xs})[0], {2, 2, 2});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const Tensor with_nan = Tensor::from_list<double>({1, nan, 2});
+  check_bits(eval({x}, {grad(sum(maximum(x, zero)), {x})[0]}, {with_nan})[0], {1, 0, 1});
+  check_bits(eval({x}, {grad(max(x), {x})[0]}, {with_nan})[0], {0, 0, 0});
+}
+
 TEST_CASE("switch masks through sums of cotangents, broadcasting and reductions") {
   Graph g;
   Expr x = g.input("x", DType::float64, {3});
