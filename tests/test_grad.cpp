@@ -241,6 +241,20 @@ TEST_CASE("switch masks through sums of cotangents, broadcasting and reductions"
     const Expr ym = where(c, max(exp(x * x)), constant_like(x, 0.0));
     check_bits(eval({x, c}, {grad(ym, {x})[0]}, {vec({1000, 1, 2}), Tensor::scalar(0.0, DType::boolean)})[0], {0, 0, 0});
   }
+  SUBCASE("through every shape op") {
+    Expr m = g.input("m", DType::float64, {2, 3});
+    Expr c = g.input("c", DType::boolean, {});
+    Expr wide = g.input("wide", DType::float64, {2, 6});
+    Expr row = g.input("row", DType::float64, {1, 6});
+    const Expr t = transpose(exp(m * m));                                     // [3, 2], inf
+    const Expr flat = squeeze(expand_dims(reshape(t, {6}), {0}), {0});         // [6]
+    const Expr spread = sum_to(broadcast_to(cast(flat, DType::float64), wide), row);  // [1, 6]
+    const Expr y = where(c, sum(spread) + max(spread), m * 0.0 + 1.0);
+    const Tensor ms = Tensor::from_list<double>({1000, 1, 2, 3, -1000, 0.5}, {2, 3});
+    const auto out = eval({m, c, wide, row}, {grad(sum(y), {m})[0]},
+                          {ms, Tensor::scalar(0.0, DType::boolean), Tensor(DType::float64, {2, 6}), Tensor(DType::float64, {1, 6})});
+    check_bits(out[0], {0, 0, 0, 0, 0, 0});
+  }
 }
 
 TEST_CASE("broadcasting is undone, also for a symbolic dimension that is 1 at run time") {
