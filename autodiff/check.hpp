@@ -7,7 +7,9 @@
 /// A non-scalar output is checked through a random projection, cost =
 /// sum(output * P) with P uniform in [0.5, 1.5] (as verify_grad does), so
 /// every element of the Jacobian takes part. Every float input is
-/// differentiated; bool inputs are held at their values.
+/// differentiated; bool inputs are held at their values. The checker adds
+/// nodes to the output's graph (the gradient, the selectors below, and the
+/// projection as an input named "gradcheck.projection.<node id>").
 ///
 /// Kinks. At a kink (abs or sign at 0, a comparison or maximum/minimum at a
 /// tie, the argmax of a max reduction changing) central differences measure a
