@@ -250,7 +250,9 @@ inline std::string check_rewrite(const Rule& rule, const Expr& before, const Exp
       }
       auto v = values_of(inputs, exprs, args);
       const std::vector<double> alphas = form == ReluForm::tensor ? v[3] : std::vector<double>(v[0].size(), alpha);
-      return check_relu_abs(dt, form, v[2], alphas, v[0], v[1], rules::relu_abs_tolerance(dt));
+      // The documented tolerance, sqrt(eps), not the library's function: an
+      // independent statement of what the guard must ensure.
+      return check_relu_abs(dt, form, v[2], alphas, v[0], v[1], std::sqrt(limits_of(dt).eps));
     }
   }
   return "unknown contract";

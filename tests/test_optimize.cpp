@@ -267,3 +267,27 @@ TEST_CASE("optimizing is deterministic: the same program gives the same graph, i
     CHECK(structurally_equal(a[i], b[i]));
   }
 }
+
+TEST_CASE("differentiate, then optimize: the optimized gradient keeps the switch's slope at the kink") {
+  for (DType dt : {DType::float64, DType::float32}) {
+    CAPTURE(dtype_name(dt));
+    Graph g;
+    const Expr x = g.input("x", dt, {kSymbolic});
+    const Expr y = where(x > 0.0, x, 0.1 * x);
+    const Expr dx = grad(sum(y), {x})[0];
+    // The gradient graph uses the forward switch (for its shape), and the
+    // optimizer rewrites it there too; the slope does not depend on it.
+    const Expr optimized_dx = optimize({dx})[0];
+    const Tensor xs = tensor({0.0, -0.0, -2.0, 3.0}, {}, dt);
+    const double tenth = round_to(dt, 0.1);
+    // The switch selects 0.1 * x at x = 0: slope 0.1, before and after optimizing.
+    check_same(run({x}, {optimized_dx}, {xs})[0], tensor({tenth, tenth, tenth, 1.0}, {}, dt));
+    check_same(run({x}, {dx}, {xs})[0], tensor({tenth, tenth, tenth, 1.0}, {}, dt));
+    // Optimizing first would differentiate the abs form 0.55 x + 0.45 |x|,
+    // whose slope at 0 is 0.55 + 0.45 sign(0) = 0.55.
+    const Expr relu_form = optimize({y})[0];
+    REQUIRE(relu_form.is(relu(x, tenth)));
+    const Tensor kink = run({x}, {grad(sum(relu_form), {x})[0]}, {tensor({0.0}, {1}, dt)})[0];
+    CHECK(kink.at(0) == doctest::Approx(0.55).epsilon(1e-6));
+  }
+}
