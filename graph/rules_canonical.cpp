@@ -137,6 +137,10 @@ const std::vector<Rule>& canonicalize() {
       {"add-neg", x + (-y), [](const Match& m) { return m[x] - m[y]; }, exact},
       // x - (-y) -> x + y
       {"sub-neg", x - (-y), [](const Match& m) { return m[x] + m[y]; }, exact},
+      // |-x| -> |x|
+      {"abs-neg", abs(-x), [](const Match& m) { return abs(m[x]); }, exact},
+      // ||x|| -> |x|
+      {"abs-abs", abs(abs(x)), [](const Match& m) { return abs(m[x]); }, exact},
 
       // Comparisons face one way: x < y is y > x, also for NaN (both false).
       // x < y -> y > x

@@ -223,3 +223,64 @@ TEST_CASE("several outputs share their rewritten parts") {
   CHECK((out[1].input(0).is(out[0]) || out[1].input(1).is(out[0])));
   CHECK(out[2].is(u));
 }
+
+namespace {
+
+/// A user op, defined outside the library: y = x * x.  dy/dx = 2x.
+struct Square final : ElementwiseOp {
+  Square() : ElementwiseOp("test_square", 1, 1) {}
+  void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override {
+    dispatch_float(out.dtype(), name(), [&]<class T>() {
+      elementwise_kernel<T, T>(out, {in[0]}, [](auto& o, const auto& v) { o = v * v; });
+    });
+  }
+
+ protected:
+  std::vector<std::optional<Expr>> partials(const Expr& y, const Expr& g) const override {
+    return {g * scale(y.input(0), 2.0)};
+  }
+};
+
+/// A commutative user op: y = a * a + b * b.
+struct SumOfSquares final : ElementwiseOp {
+  SumOfSquares() : ElementwiseOp("test_sum_of_squares", 2, 2) {}
+  bool commutative() const override { return true; }
+  void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override {
+    dispatch_float(out.dtype(), name(), [&]<class T>() {
+      elementwise_kernel<T, T, T>(out, {in[0], in[1]}, [](auto& o, const auto& a, const auto& b) { o = a * a + b * b; });
+    });
+  }
+
+ protected:
+  std::vector<std::optional<Expr>> partials(const Expr& y, const Expr& g) const override {
+    return {g * scale(y.input(0), 2.0), g * scale(y.input(1), 2.0)};
+  }
+};
+
+const RegisterOp<Square> square_op;
+const RegisterOp<SumOfSquares> sum_of_squares_op;
+
+}  // namespace
+
+TEST_CASE("user ops take part in rewriting: their own rules, folding with their kernel, commutative matching") {
+  using namespace pattern;
+  Graph g;
+  const Expr u = g.input("u", DType::float64, {3}), v = g.input("v", DType::float64, {3});
+  // A rule for a user op, matched by name.
+  const std::vector<Rule> mine = {
+      // square(-x) -> square(x)                 (-x)^2 is x^2, bit for bit
+      {"square-neg", op("test_square", {-x}), [](const Match& m) { return apply("test_square", {m[x]}); },
+       Contract::exact},
+  };
+  const Expr sq = apply("test_square", {-u});
+  CHECK(rewrite({sq}, mine, "mine")[0].is(apply("test_square", {u})));
+  // Constant folding runs the user op's kernel.
+  const Expr folded = optimize({apply("test_square", {g.constant(tensor({-3.0, 0.5}))})})[0];
+  REQUIRE(folded.op_name() == "constant");
+  check_same(folded.attrs().get<Tensor>("value"), tensor({9.0, 0.25}));
+  // A commutative user op matches in both orders and gets one operand order.
+  const Rule same_operands("same", op("test_sum_of_squares", {x, -x}), x, Contract::exact);
+  CHECK(same_operands.match(apply("test_sum_of_squares", {-u, u})));
+  const Expr swapped = apply("test_sum_of_squares", {v, u});
+  CHECK(optimize({swapped})[0].is(apply("test_sum_of_squares", {u, v})));
+}

@@ -104,6 +104,8 @@ std::vector<Row> rows() {
   row("add-neg", "x + -y", [](const In& in) { return in.x + (-in.y); });
   row("add-neg", "-y + x", [](const In& in) { return (-in.y) + in.x; });
   row("sub-neg", "x - -y", [](const In& in) { return in.x - (-in.y); });
+  row("abs-neg", "|-x|", [](const In& in) { return abs(-in.x); });
+  row("abs-abs", "||x||", [](const In& in) { return abs(abs(in.x)); });
   row("lt-to-gt", "x < y", [](const In& in) { return in.x < in.y; });
   row("le-to-ge", "x <= y", [](const In& in) { return in.x <= in.y; });
 
