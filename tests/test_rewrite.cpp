@@ -284,3 +284,14 @@ TEST_CASE("user ops take part in rewriting: their own rules, folding with their 
   const Expr swapped = apply("test_sum_of_squares", {v, u});
   CHECK(optimize({swapped})[0].is(apply("test_sum_of_squares", {u, v})));
 }
+
+TEST_CASE("CSE identifies constants by dtype and bits: +0 and -0 differ, NaNs are one") {
+  Graph g;
+  const Expr u = g.input("u", DType::float64, {3});
+  const auto out = optimize({u * g.constant(0.0), u * g.constant(-0.0), u + g.constant(NaN), u + g.constant(-NaN)});
+  CHECK(out[0].is(scale(u, 0.0)));
+  CHECK(out[1].is(scale(u, -0.0)));
+  CHECK(!out[0].is(out[1]));
+  CHECK(out[2].is(out[3]));
+  CHECK(!g.constant(0.5, DType::float32).is(g.constant(0.5, DType::float64)));
+}
