@@ -40,7 +40,13 @@ template <class D> class BinaryFloat : public ElementwiseOp {
 /// y = -x.  dy/dx = -1.
 struct Neg final : UnaryFloat<Neg> {
   Neg() : UnaryFloat("neg") {}
-  static auto eval(const auto& x) { return -x; }
+  // Not `-x`: Eigen 3.4 vectorises that as 0 - x, which gives +0 for -(+0)
+  // and keeps a NaN's sign, so results depended on an element's position
+  // (packet or scalar tail). Negation flips the sign bit, also of 0 and NaN.
+  static auto eval(const auto& x) {
+    using T = typename std::decay_t<decltype(x)>::Scalar;
+    return x.unaryExpr([](T v) { return -v; });
+  }
   Partials partials(const Expr&, const Expr& g) const override { return {neg(g)}; }
 };
 

@@ -1,0 +1,1013 @@
+// The planned evaluator behind compile(). See docs/performance.md.
+//
+// Compile time: the nodes the outputs need, constant subgraphs folded, then
+// connected elementwise ops of one static shape grouped into fused kernels
+// (with full sums of a member attached as reductions), a step schedule, and
+// which values live in buffers and when each dies.
+//
+// Call time: concrete shapes (cached per argument shapes), then each step:
+// a fused kernel walks its iteration space in small chunks, every member op
+// computing one chunk into a cache-resident chunk buffer, so each input is
+// read from memory once and each materialised value written once.
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <queue>
+
+#include "symgraph/core/registry.hpp"
+#include "symgraph/eval/function.hpp"
+#include "symgraph/eval/kernels.hpp"
+#include "symgraph/eval/program.hpp"
+#include "symgraph/eval/thread_pool.hpp"
+#include "symgraph/ops/kernels.hpp"
+
+namespace symgraph::detail {
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+/// Elements per chunk: one chunk buffer is 2 KiB (float64) or 1 KiB (float32),
+/// so a kernel's chunk buffers stay in L1 while its inputs stream.
+constexpr std::int64_t kChunk = 256;
+/// Elements per parallel task (a multiple of kChunk). Fixed, not derived from
+/// the thread count, so that sums come out the same with any thread count.
+constexpr std::int64_t kTask = 64 * kChunk;
+/// Below this many elements a kernel runs on the calling thread only.
+constexpr std::int64_t kParallelMin = 4 * kTask;
+/// Constant subgraphs up to this many elements are evaluated at compile time.
+constexpr std::int64_t kFoldMax = 1 << 16;
+/// Work bound of one reachability search during planning; past it the
+/// planner assumes a path exists and does not merge.
+constexpr std::size_t kSearchBudget = 1 << 14;
+
+enum class Kind : std::uint8_t {
+  input,     // an argument
+  constant,  // a constant node or a folded constant subgraph
+  fused,     // a member of a fused kernel
+  sink,      // a full sum computed by a fused kernel
+  opaque,    // runs with its op's compute()
+  shape,     // only its shape is needed (an operand of broadcast_to/sum_to)
+};
+
+struct PNode {
+  const Op* op = nullptr;
+  Attrs attrs;
+  std::vector<std::uint32_t> inputs;  // plan indices
+  TensorType type;                    // declared
+  Kind kind = Kind::opaque;
+  std::uint32_t arg = kNone;     // input: argument index
+  std::uint32_t value = kNone;   // constant: index into constants
+  std::uint32_t group = kNone;   // fused or sink: its group
+  std::uint32_t buffer = kNone;  // materialised: buffer index
+  KernelFn kernel = nullptr;     // fused: nullptr for an alias (broadcast_to, sum_to)
+};
+
+struct Instr {
+  KernelFn fn;
+  double param;
+  std::array<std::uint32_t, 3> in;  // refs
+  std::uint32_t out;                // ref
+};
+
+struct Group {
+  std::vector<std::uint32_t> members;  // plan nodes, topological
+  std::vector<std::uint32_t> leaves;   // plan nodes read from buffers (ref = position)
+  std::vector<std::uint32_t> member_ref;
+  std::vector<Instr> code;
+  struct Out {
+    std::uint32_t ref;
+    std::uint32_t node;
+  };
+  std::vector<Out> stores;  // members written to their buffers
+  std::vector<Out> sinks;   // full sums (node = the sum node)
+  std::uint32_t num_scratch = 0;
+  std::vector<std::uint32_t> sum_to_members;  // need operand shape == own shape
+};
+
+struct Step {
+  bool fused;
+  std::uint32_t index;                 // group or plan node
+  std::vector<std::uint32_t> release;  // intermediate buffers dead after it
+};
+
+/// Everything that depends on the concrete argument shapes.
+struct Instance {
+  std::vector<Shape> shapes;  // per plan node
+  struct GroupRun {
+    bool fused = true;
+    std::int64_t size = 0;
+    std::int64_t inner = 1;
+    std::vector<std::int64_t> dims;                 // collapsed iteration dims
+    std::vector<std::vector<std::int64_t>> strides; // per leaf, per dim
+  };
+  std::vector<GroupRun> groups;
+};
+
+struct Scratch {
+  std::vector<std::byte> bytes;
+  std::byte* get(std::size_t n) {
+    if (bytes.size() < n + 64) bytes.resize(n + 64);
+    auto p = reinterpret_cast<std::uintptr_t>(bytes.data());
+    return bytes.data() + ((64 - p % 64) % 64);
+  }
+};
+
+class FastProgram final : public Program {
+ public:
+  void run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool reuse) const override;
+  std::size_t num_steps() const override { return steps_.size(); }
+  int num_threads() const override { return threads_; }
+  std::string describe() const override;
+
+  std::vector<PNode> nodes_;
+  std::vector<Tensor> constants_;
+  std::vector<Group> groups_;
+  std::vector<Step> steps_;
+  std::uint32_t num_buffers_ = 0;
+  std::vector<char> buffer_is_output_;
+  std::vector<std::uint32_t> outputs_;  // plan nodes
+  int threads_ = 1;
+  std::size_t stream_bytes_ = SIZE_MAX;
+  std::vector<TensorType> arg_types_;
+  std::shared_ptr<const Instance> static_instance_;  // when every shape is known
+
+  std::shared_ptr<const Instance> instance_for(const std::vector<Tensor>& args) const;
+  std::shared_ptr<const Instance> make_instance(const std::vector<Tensor>* args) const;
+
+ private:
+  void run_group(const Group& g, const Instance::GroupRun& gr, const Instance& inst,
+                 std::vector<const Tensor*>& view, std::vector<Tensor>& owned) const;
+  void run_group_unfused(const Group& g, const Instance& inst, std::vector<const Tensor*>& view,
+                         std::vector<Tensor>& owned) const;
+  void run_opaque(std::uint32_t node, const Instance& inst, std::vector<const Tensor*>& view,
+                  std::vector<Tensor>& owned) const;
+  Tensor acquire(const TensorType& t) const;
+  void release(Tensor t) const;
+
+  mutable std::mutex cache_mutex_;
+  mutable std::vector<std::pair<std::vector<Shape>, std::shared_ptr<const Instance>>> cache_;
+  mutable std::mutex pool_mutex_;
+  mutable std::multimap<std::pair<DType, Shape>, Tensor> pool_;
+};
+
+// ---------------------------------------------------------------------------
+// Call time.
+
+std::shared_ptr<const Instance> FastProgram::make_instance(const std::vector<Tensor>* args) const {
+  auto inst = std::make_shared<Instance>();
+  inst->shapes.resize(nodes_.size());
+  std::vector<TensorType> types;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const PNode& n = nodes_[i];
+    if (n.kind == Kind::input) {
+      inst->shapes[i] = args ? (*args)[n.arg].shape() : n.type.shape;
+    } else if (n.kind == Kind::constant) {
+      inst->shapes[i] = constants_[n.value].shape();
+    } else {
+      types.clear();
+      for (auto in : n.inputs) types.push_back({nodes_[in].type.dtype, inst->shapes[in]});
+      // The op's own inference with concrete shapes: the reference
+      // evaluator's checks and messages.
+      inst->shapes[i] = n.op->infer(types, n.attrs).shape;
+    }
+  }
+  inst->groups.resize(groups_.size());
+  for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+    const Group& g = groups_[gi];
+    Instance::GroupRun& r = inst->groups[gi];
+    const Shape& shape = inst->shapes[g.members.front()];
+    for (auto m : g.members) r.fused = r.fused && inst->shapes[m] == shape;
+    for (auto m : g.sum_to_members) r.fused = r.fused && inst->shapes[nodes_[m].inputs[0]] == shape;
+    if (!r.fused) continue;
+    std::vector<const Shape*> leaf_shapes;
+    for (auto l : g.leaves) leaf_shapes.push_back(&inst->shapes[l]);
+    BroadcastPlan plan = plan_broadcast(shape, leaf_shapes);
+    r.size = num_elements(shape);
+    r.dims = std::move(plan.dims);
+    r.strides = std::move(plan.strides);
+    r.inner = r.dims.empty() ? 1 : r.dims.back();
+  }
+  return inst;
+}
+
+std::shared_ptr<const Instance> FastProgram::instance_for(const std::vector<Tensor>& args) const {
+  if (static_instance_) return static_instance_;
+  {
+    std::lock_guard lock(cache_mutex_);
+    for (const auto& [shapes, inst] : cache_) {
+      bool same = true;
+      for (std::size_t i = 0; same && i < args.size(); ++i) same = shapes[i] == args[i].shape();
+      if (same) return inst;
+    }
+  }
+  auto inst = make_instance(&args);  // may throw the reference's shape errors
+  std::vector<Shape> key;
+  for (const Tensor& a : args) key.push_back(a.shape());
+  std::lock_guard lock(cache_mutex_);
+  // A few recent argument shapes; the oldest is dropped.
+  if (cache_.size() >= 8) cache_.erase(cache_.begin());
+  cache_.emplace_back(std::move(key), inst);
+  return inst;
+}
+
+Tensor FastProgram::acquire(const TensorType& t) const {
+  {
+    std::lock_guard lock(pool_mutex_);
+    auto it = pool_.find({t.dtype, t.shape});
+    if (it != pool_.end()) {
+      Tensor out = std::move(it->second);
+      pool_.erase(it);
+      return out;
+    }
+  }
+  return Tensor::uninitialized(t.dtype, t.shape);
+}
+
+void FastProgram::release(Tensor t) const {
+  std::lock_guard lock(pool_mutex_);
+  // Enough for a few concurrent calls; beyond that, memory goes back.
+  if (pool_.size() < 64) pool_.emplace(std::pair{t.dtype(), t.shape()}, std::move(t));
+}
+
+thread_local Scratch tls_scratch;
+
+void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, const Instance& inst,
+                            std::vector<const Tensor*>& view, std::vector<Tensor>& owned) const {
+  const std::size_t num_leaves = g.leaves.size();
+  const std::size_t num_refs = num_leaves + g.num_scratch;
+  const std::int64_t total = gr.size;
+  const std::size_t depth = gr.dims.size();
+
+  // Destinations (allocated by the caller of run_group) and leaf sources.
+  struct Dst {
+    std::byte* base;
+    std::size_t bytes;
+    bool stream;
+  };
+  std::vector<Dst> dsts;
+  for (const auto& s : g.stores) {
+    Tensor& t = owned[nodes_[s.node].buffer];
+    dsts.push_back({static_cast<std::byte*>(t.raw()), dtype_size(t.dtype()), t.nbytes() >= stream_bytes_});
+  }
+  struct Leaf {
+    const std::byte* base;
+    std::size_t bytes;
+    bool contiguous;  // else constant along the inner dimension
+  };
+  std::vector<Leaf> leaves(num_leaves);
+  for (std::size_t k = 0; k < num_leaves; ++k) {
+    const Tensor& t = *view[nodes_[g.leaves[k]].buffer];
+    leaves[k] = {static_cast<const std::byte*>(t.raw()), dtype_size(t.dtype()), depth != 0 && gr.strides[k][depth - 1] != 0};
+  }
+  const std::int64_t num_tasks = (total + kTask - 1) / kTask;
+  std::vector<double> partials(static_cast<std::size_t>(num_tasks) * g.sinks.size(), 0.0);
+  bool any_stream = false;
+  for (const Dst& d : dsts) any_stream |= d.stream;
+
+  auto run_range = [&](std::int64_t task) {
+    const std::int64_t begin = task * kTask, end = std::min(total, begin + kTask);
+    // Chunk buffers: scratch refs, then one per leaf for broadcast fills.
+    std::byte* scratch = tls_scratch.get((num_refs + num_leaves) * kChunk * 8);
+    const void* ptrs[256];
+    std::vector<const void*> big_ptrs;
+    const void** ref = ptrs;
+    if (num_refs > 256) {
+      big_ptrs.resize(num_refs);
+      ref = big_ptrs.data();
+    }
+    for (std::size_t s = 0; s < g.num_scratch; ++s) ref[num_leaves + s] = scratch + s * kChunk * 8;
+    std::byte* fill_area = scratch + g.num_scratch * kChunk * 8;
+    std::vector<const std::byte*> filled_src(num_leaves, nullptr);
+    std::vector<std::int64_t> filled_n(num_leaves, 0);
+    std::vector<std::int64_t> offset(num_leaves, 0);
+    double* acc = g.sinks.empty() ? nullptr : &partials[static_cast<std::size_t>(task) * g.sinks.size()];
+    const void* in_ptrs[3];
+
+    for (std::int64_t p = begin; p < end;) {
+      const std::int64_t row = p / gr.inner, col = p % gr.inner;
+      const std::int64_t n = std::min({kChunk, gr.inner - col, end - p});
+      std::fill(offset.begin(), offset.end(), 0);
+      if (depth > 1) {
+        for (std::int64_t rest = row, d = static_cast<std::int64_t>(depth) - 2; d >= 0; --d) {
+          const auto du = static_cast<std::size_t>(d);
+          const std::int64_t i = rest % gr.dims[du];
+          rest /= gr.dims[du];
+          for (std::size_t k = 0; k < num_leaves; ++k) offset[k] += i * gr.strides[k][du];
+        }
+      }
+      for (std::size_t k = 0; k < num_leaves; ++k) {
+        const Leaf& l = leaves[k];
+        if (l.contiguous) {
+          const std::byte* src = l.base + static_cast<std::size_t>(offset[k] + col) * l.bytes;
+          ref[k] = src;
+          // The next chunk of this run, requested while this one computes.
+          const std::int64_t ahead = std::min(kChunk, gr.inner - col - n);
+          if (ahead > 0) prefetch_range(src + static_cast<std::size_t>(n) * l.bytes, static_cast<std::size_t>(ahead) * l.bytes);
+        } else {
+          const std::byte* src = l.base + static_cast<std::size_t>(offset[k]) * l.bytes;
+          std::byte* buf = fill_area + k * kChunk * 8;
+          if (src != filled_src[k] || n > filled_n[k]) {
+            fill_chunk(buf, src, kChunk, l.bytes);
+            filled_src[k] = src;
+            filled_n[k] = kChunk;
+          }
+          ref[k] = buf;
+        }
+      }
+      for (const Instr& ins : g.code) {
+        in_ptrs[0] = ref[ins.in[0]];
+        in_ptrs[1] = ins.in[1] != kNone ? ref[ins.in[1]] : nullptr;
+        in_ptrs[2] = ins.in[2] != kNone ? ref[ins.in[2]] : nullptr;
+        ins.fn(n, in_ptrs, const_cast<void*>(ref[ins.out]), ins.param);
+      }
+      for (std::size_t s = 0; s < g.stores.size(); ++s) {
+        const Dst& d = dsts[s];
+        store_chunk(d.base + static_cast<std::size_t>(p) * d.bytes, ref[g.stores[s].ref], n, d.bytes, d.stream);
+      }
+      for (std::size_t s = 0; s < g.sinks.size(); ++s) {
+        const DType t = nodes_[g.sinks[s].node].type.dtype;
+        const double c = sum_chunk(ref[g.sinks[s].ref], n, t);
+        // Accumulated in the element type, like the reference's sum.
+        acc[s] = t == DType::float32 ? static_cast<double>(static_cast<float>(acc[s]) + static_cast<float>(c)) : acc[s] + c;
+      }
+      p += n;
+    }
+    if (any_stream) store_fence();
+  };
+
+  const int participants =
+      total >= kParallelMin ? static_cast<int>(std::min<std::int64_t>(threads_, total / kTask)) : 1;
+  if (participants <= 1) {
+    for (std::int64_t t = 0; t < num_tasks; ++t) run_range(t);
+  } else {
+    parallel_for(num_tasks, participants, run_range);
+  }
+
+  // Sums: task partials added in task order, so the result does not depend
+  // on which thread ran which task.
+  for (std::size_t s = 0; s < g.sinks.size(); ++s) {
+    const PNode& sn = nodes_[g.sinks[s].node];
+    Tensor& out = owned[sn.buffer];
+    if (sn.type.dtype == DType::float32) {
+      float a = 0.0f;
+      for (std::int64_t t = 0; t < num_tasks; ++t) a += static_cast<float>(partials[static_cast<std::size_t>(t) * g.sinks.size() + s]);
+      *out.data<float>() = a;
+    } else {
+      double a = 0.0;
+      for (std::int64_t t = 0; t < num_tasks; ++t) a += partials[static_cast<std::size_t>(t) * g.sinks.size() + s];
+      *out.data<double>() = a;
+    }
+  }
+  (void)inst;
+}
+
+/// When run-time shapes break the fused kernel's assumption (a symbolic
+/// dimension that is 1 on one member and n on another), the members run one
+/// at a time with their own kernels: slower, same results.
+void FastProgram::run_group_unfused(const Group& g, const Instance& inst, std::vector<const Tensor*>& view,
+                                    std::vector<Tensor>& owned) const {
+  std::map<std::uint32_t, Tensor> local;
+  auto value_of = [&](std::uint32_t node) -> const Tensor& {
+    auto it = local.find(node);
+    if (it != local.end()) return it->second;
+    return *view[nodes_[node].buffer];
+  };
+  Tensor placeholder;
+  std::vector<const Tensor*> ins;
+  auto compute = [&](std::uint32_t node) {
+    const PNode& n = nodes_[node];
+    ins.clear();
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const PNode& in = nodes_[n.inputs[j]];
+      const bool shape_only = j == 1 && n.kernel == nullptr;  // broadcast_to / sum_to's `like`
+      ins.push_back(shape_only && in.buffer == kNone && !local.count(n.inputs[j]) ? &placeholder
+                                                                                   : &value_of(n.inputs[j]));
+    }
+    Tensor out(n.type.dtype, inst.shapes[node]);
+    n.op->compute(ins, n.attrs, out);
+    return out;
+  };
+  for (auto m : g.members) local[m] = compute(m);
+  for (const auto& s : g.stores) {
+    Tensor& dst = owned[nodes_[s.node].buffer];
+    std::memcpy(dst.raw(), local[s.node].raw(), dst.nbytes());
+  }
+  for (const auto& s : g.sinks) {
+    Tensor v = compute(s.node);
+    Tensor& dst = owned[nodes_[s.node].buffer];
+    std::memcpy(dst.raw(), v.raw(), dst.nbytes());
+  }
+}
+
+void FastProgram::run_opaque(std::uint32_t node, const Instance&, std::vector<const Tensor*>& view,
+                             std::vector<Tensor>& owned) const {
+  const PNode& n = nodes_[node];
+  static const Tensor placeholder;
+  std::vector<const Tensor*> ins;
+  for (auto in : n.inputs) ins.push_back(nodes_[in].buffer == kNone ? &placeholder : view[nodes_[in].buffer]);
+  Tensor& out = owned[n.buffer];
+  // compute() may accumulate into its output, which the reference zero-fills.
+  std::memset(out.raw(), 0, out.nbytes());
+  n.op->compute(ins, n.attrs, out);
+}
+
+void FastProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool reuse) const {
+  const std::shared_ptr<const Instance> inst = instance_for(args);
+  std::vector<const Tensor*> view(num_buffers_, nullptr);
+  std::vector<Tensor> owned(num_buffers_);
+
+  // Output buffers: the caller's tensors where they fit, else new ones.
+  std::vector<Tensor> result(outputs_.size());
+  std::vector<std::uint32_t> first_output_of_buffer(num_buffers_, kNone);
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    const PNode& n = nodes_[outputs_[i]];
+    const TensorType t{n.type.dtype, inst->shapes[outputs_[i]]};
+    const bool fits = reuse && i < outputs.size() && reusable_output(outputs[i], t, args, outputs, i);
+    if (n.kind == Kind::input || n.kind == Kind::constant) {
+      // Results never alias arguments or the program's constants: copied.
+      const Tensor& src = n.kind == Kind::input ? args[n.arg] : constants_[n.value];
+      result[i] = fits ? outputs[i] : Tensor::uninitialized(t.dtype, t.shape);
+      std::memcpy(result[i].raw(), src.raw(), src.nbytes());
+      continue;
+    }
+    if (first_output_of_buffer[n.buffer] != kNone) continue;  // the same node listed twice
+    first_output_of_buffer[n.buffer] = static_cast<std::uint32_t>(i);
+    owned[n.buffer] = fits ? outputs[i] : Tensor::uninitialized(t.dtype, t.shape);
+    view[n.buffer] = &owned[n.buffer];
+  }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const PNode& n = nodes_[i];
+    if (n.buffer == kNone) continue;
+    if (n.kind == Kind::input) view[n.buffer] = &args[n.arg];
+    if (n.kind == Kind::constant) view[n.buffer] = &constants_[n.value];
+  }
+
+  auto allocate = [&](std::uint32_t node) {
+    const PNode& n = nodes_[node];
+    if (view[n.buffer]) return;  // an output buffer
+    owned[n.buffer] = acquire({n.type.dtype, inst->shapes[node]});
+    view[n.buffer] = &owned[n.buffer];
+  };
+  for (const Step& step : steps_) {
+    if (step.fused) {
+      const Group& g = groups_[step.index];
+      for (const auto& s : g.stores) allocate(s.node);
+      for (const auto& s : g.sinks) allocate(s.node);
+      const auto& gr = inst->groups[step.index];
+      if (gr.fused) {
+        run_group(g, gr, *inst, view, owned);
+      } else {
+        run_group_unfused(g, *inst, view, owned);
+      }
+    } else {
+      allocate(step.index);
+      run_opaque(step.index, *inst, view, owned);
+    }
+    for (auto b : step.release) {
+      if (buffer_is_output_[b]) continue;
+      release(std::move(owned[b]));
+      view[b] = nullptr;
+    }
+  }
+
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    const PNode& n = nodes_[outputs_[i]];
+    if (n.kind == Kind::input || n.kind == Kind::constant) continue;
+    const auto first = first_output_of_buffer[n.buffer];
+    result[i] = first == i ? owned[n.buffer] : result[first];
+  }
+  outputs = std::move(result);
+}
+
+std::string FastProgram::describe() const {
+  std::string out;
+  for (const Step& s : steps_) {
+    if (!s.fused) {
+      out += "op " + nodes_[s.index].op->name() + "\n";
+      continue;
+    }
+    const Group& g = groups_[s.index];
+    std::string names;
+    for (auto m : g.members) names += (names.empty() ? "" : " ") + nodes_[m].op->name();
+    out += "fused[" + std::to_string(g.members.size()) + " ops: " + names + "] reads " +
+           std::to_string(g.leaves.size()) + ", writes " + std::to_string(g.stores.size());
+    if (!g.sinks.empty()) out += ", sums " + std::to_string(g.sinks.size());
+    out += "\n";
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Compile time.
+
+struct Planner {
+  const GraphStore& store;
+  const CompileOptions& options;
+  FastProgram& p;
+  std::vector<std::vector<std::uint32_t>> users;  // data users, plan indices
+  std::vector<std::uint32_t> gid;                 // per plan node: planning group
+  std::vector<std::vector<std::uint32_t>> members;
+  std::vector<char> dead_group;
+  std::vector<std::uint32_t> mark;  // search marks
+  std::uint32_t epoch = 0;
+
+  const Op* op_broadcast_to = OpRegistry::instance().find("broadcast_to");
+  const Op* op_sum_to = OpRegistry::instance().find("sum_to");
+  const Op* op_sum = OpRegistry::instance().find("sum");
+
+  bool is_alias(const PNode& n) const { return n.op == op_broadcast_to || n.op == op_sum_to; }
+  /// Operand j of n carries data (the `like` operand of broadcast_to and
+  /// sum_to only gives a shape).
+  bool data_operand(const PNode& n, std::size_t j) const { return !(is_alias(n) && j == 1); }
+
+  /// Some node reachable from `starts` (through data users, ids up to
+  /// `limit`) is in `target`, or the search ran out of budget.
+  template <class InTarget> bool reaches(const std::vector<std::uint32_t>& starts, std::uint32_t limit, InTarget in_target) {
+    ++epoch;
+    std::vector<std::uint32_t> stack;
+    std::size_t visited = 0;
+    for (auto s : starts)
+      if (s <= limit && mark[s] != epoch) {
+        mark[s] = epoch;
+        stack.push_back(s);
+      }
+    while (!stack.empty()) {
+      const auto v = stack.back();
+      stack.pop_back();
+      if (in_target(v)) return true;
+      if (++visited > kSearchBudget) return true;
+      for (auto u : users[v])
+        if (u <= limit && mark[u] != epoch) {
+          mark[u] = epoch;
+          stack.push_back(u);
+        }
+    }
+    return false;
+  }
+
+  /// Users of the nodes of `set` that are outside both groups a and b.
+  std::vector<std::uint32_t> external_users(const std::vector<std::uint32_t>& set, std::uint32_t a, std::uint32_t b) {
+    std::vector<std::uint32_t> out;
+    for (auto v : set)
+      for (auto u : users[v])
+        if (gid[u] != a && gid[u] != b) out.push_back(u);
+    return out;
+  }
+  std::uint32_t max_member(std::uint32_t g) const {
+    return *std::max_element(members[g].begin(), members[g].end());
+  }
+  /// a and b as one kernel keeps every group convex: no path leaves one and
+  /// enters the other.
+  bool can_merge(std::uint32_t a, std::uint32_t b) {
+    if (members[a].size() + members[b].size() > 4096) return false;
+    const auto in_a = [&](std::uint32_t v) { return gid[v] == a; };
+    const auto in_b = [&](std::uint32_t v) { return gid[v] == b; };
+    return !reaches(external_users(members[a], a, b), max_member(b), in_b) &&
+           !reaches(external_users(members[b], a, b), max_member(a), in_a);
+  }
+  std::uint32_t merge(std::uint32_t a, std::uint32_t b) {
+    if (members[a].size() < members[b].size()) std::swap(a, b);
+    for (auto v : members[b]) gid[v] = a;
+    members[a].insert(members[a].end(), members[b].begin(), members[b].end());
+    members[b].clear();
+    dead_group[b] = 1;
+    return a;
+  }
+  std::uint32_t new_group(std::uint32_t v) {
+    const auto g = static_cast<std::uint32_t>(members.size());
+    members.push_back({v});
+    dead_group.push_back(0);
+    gid[v] = g;
+    return g;
+  }
+
+  void plan_groups();
+  void attach_sums();
+  void merge_siblings();
+  void emit();
+};
+
+void Planner::plan_groups() {
+  auto& nodes = p.nodes_;
+  gid.assign(nodes.size(), kNone);
+  mark.assign(nodes.size(), 0);
+  // Consumers first: a node joins the kernel of its same-shape elementwise
+  // users when that keeps kernels convex.
+  for (std::size_t i = nodes.size(); i-- > 0;) {
+    const auto v = static_cast<std::uint32_t>(i);
+    if (nodes[v].kind != Kind::fused) continue;
+    std::vector<std::uint32_t> candidates;
+    if (options.fuse) {
+      for (auto u : users[v]) {
+        const PNode& un = nodes[u];
+        if (un.kind != Kind::fused || un.type.shape != nodes[v].type.shape) continue;
+        if (is_alias(un) && un.inputs[0] != v) continue;
+        if (std::find(candidates.begin(), candidates.end(), gid[u]) == candidates.end()) candidates.push_back(gid[u]);
+      }
+    }
+    std::uint32_t g = kNone;
+    for (auto c : candidates) {
+      if (dead_group[c]) continue;
+      if (g == kNone) {
+        // v's users outside c must not lead back into c.
+        std::vector<std::uint32_t> outside;
+        for (auto u : users[v])
+          if (gid[u] != c) outside.push_back(u);
+        if (outside.empty() || !reaches(outside, max_member(c), [&](std::uint32_t x) { return gid[x] == c; })) {
+          members[c].push_back(v);
+          gid[v] = c;
+          g = c;
+        }
+      } else if (can_merge(g, c)) {
+        g = merge(g, c);
+      }
+    }
+    if (g == kNone) new_group(v);
+  }
+}
+
+/// sum over every axis of a kernel member becomes a reduction inside the
+/// kernel: the member need not be written to memory for it.
+void Planner::attach_sums() {
+  auto& nodes = p.nodes_;
+  for (std::uint32_t s = 0; s < nodes.size(); ++s) {
+    PNode& n = nodes[s];
+    if (n.kind != Kind::opaque || n.op != op_sum || !options.fuse) continue;
+    const std::uint32_t v = n.inputs[0];
+    if (nodes[v].kind != Kind::fused || !is_float(nodes[v].type.dtype)) continue;
+    if (n.attrs.get<std::vector<std::int64_t>>("axes").size() != nodes[v].type.shape.size()) continue;
+    const std::uint32_t g = gid[v];
+    if (reaches(users[s], max_member(g), [&](std::uint32_t x) { return gid[x] == g; })) continue;
+    n.kind = Kind::sink;
+    n.group = g;
+  }
+}
+
+/// Kernels of one shape that read a common input and do not depend on each
+/// other become one kernel, so the input is read once (the forward and
+/// gradient kernels of an elementwise function, for example).
+void Planner::merge_siblings() {
+  if (!options.fuse) return;
+  auto& nodes = p.nodes_;
+  std::vector<std::uint32_t> live;
+  for (std::uint32_t g = 0; g < members.size(); ++g)
+    if (!dead_group[g]) live.push_back(g);
+  auto leaves_of = [&](std::uint32_t g) {
+    std::vector<std::uint32_t> out;
+    for (auto m : members[g])
+      for (std::size_t j = 0; j < nodes[m].inputs.size(); ++j)
+        if (data_operand(nodes[m], j) && gid[nodes[m].inputs[j]] != g) out.push_back(nodes[m].inputs[j]);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  };
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    const auto b = live[i];
+    if (dead_group[b]) continue;
+    const auto lb = leaves_of(b);
+    for (std::size_t back = 1; back <= 8 && back <= i; ++back) {
+      const auto a = live[i - back];
+      if (dead_group[a] || nodes[members[a][0]].type.shape != nodes[members[b][0]].type.shape) continue;
+      const auto la = leaves_of(a);
+      std::vector<std::uint32_t> common;
+      std::set_intersection(la.begin(), la.end(), lb.begin(), lb.end(), std::back_inserter(common));
+      if (common.empty() || !can_merge(a, b)) continue;
+      const auto m = merge(a, b);
+      // Sinks follow their group.
+      for (auto& n : nodes)
+        if (n.kind == Kind::sink && (n.group == a || n.group == b)) n.group = m;
+      live[i] = m;
+      break;
+    }
+  }
+}
+
+/// Final groups, buffers, schedule and per-kernel code.
+void Planner::emit() {
+  auto& nodes = p.nodes_;
+  const auto n_nodes = static_cast<std::uint32_t>(nodes.size());
+  // Renumber live groups.
+  std::vector<std::uint32_t> final_id(members.size(), kNone);
+  for (std::uint32_t g = 0; g < members.size(); ++g) {
+    if (dead_group[g]) continue;
+    final_id[g] = static_cast<std::uint32_t>(p.groups_.size());
+    p.groups_.emplace_back();
+    auto& m = p.groups_.back().members;
+    m = members[g];
+    std::sort(m.begin(), m.end());
+  }
+  for (auto& n : nodes) {
+    if (n.kind == Kind::fused) n.group = final_id[gid[&n - nodes.data()]];
+    if (n.kind == Kind::sink) n.group = final_id[n.group];
+  }
+  for (std::uint32_t g = 0; g < p.groups_.size(); ++g)
+    for (auto& n : nodes)
+      if (n.kind == Kind::sink && n.group == g) p.groups_[g].sinks.push_back({kNone, static_cast<std::uint32_t>(&n - nodes.data())});
+
+  // Which values live in buffers: arguments and constants that something
+  // reads, outputs, sums, opaque results, and members read outside their kernel.
+  std::vector<char> needs(n_nodes, 0);
+  for (auto o : p.outputs_) needs[o] = 1;
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    if (n.kind == Kind::shape || n.kind == Kind::input || n.kind == Kind::constant) continue;
+    if (n.kind == Kind::sink || n.kind == Kind::opaque) needs[v] = 1;
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const auto in = n.inputs[j];
+      if (!data_operand(n, j)) continue;
+      const bool same_kernel = (n.kind == Kind::fused || n.kind == Kind::sink) && nodes[in].kind == Kind::fused &&
+                               nodes[in].group == n.group;
+      if (!same_kernel) needs[in] = 1;
+    }
+  }
+  for (std::uint32_t v = 0; v < n_nodes; ++v)
+    if (needs[v]) nodes[v].buffer = p.num_buffers_++;
+  p.buffer_is_output_.assign(p.num_buffers_, 0);
+  for (auto o : p.outputs_) p.buffer_is_output_[nodes[o].buffer] = 1;
+
+  // Steps: one per kernel and per opaque node, in a topological order of
+  // the step graph (kernels are convex, so it has no cycle).
+  std::vector<std::uint32_t> step_of(n_nodes, kNone);
+  std::vector<Step> steps;
+  for (std::uint32_t g = 0; g < p.groups_.size(); ++g) steps.push_back({true, g, {}});
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    if (n.kind == Kind::fused || n.kind == Kind::sink) step_of[v] = n.group;
+    if (n.kind == Kind::opaque) {
+      step_of[v] = static_cast<std::uint32_t>(steps.size());
+      steps.push_back({false, v, {}});
+    }
+  }
+  std::vector<std::vector<std::uint32_t>> succ(steps.size());
+  std::vector<std::uint32_t> indeg(steps.size(), 0), first_node(steps.size(), kNone);
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    const auto s = step_of[v];
+    if (s == kNone) continue;
+    first_node[s] = std::min(first_node[s], v);
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const auto t = step_of[n.inputs[j]];
+      if (!data_operand(n, j) || t == kNone || t == s) continue;
+      succ[t].push_back(s);
+      ++indeg[s];
+    }
+  }
+  std::priority_queue<std::pair<std::uint32_t, std::uint32_t>, std::vector<std::pair<std::uint32_t, std::uint32_t>>,
+                      std::greater<>>
+      ready;
+  for (std::uint32_t s = 0; s < steps.size(); ++s)
+    if (!indeg[s]) ready.push({first_node[s], s});
+  std::vector<std::uint32_t> order_of_step(steps.size(), kNone);
+  while (!ready.empty()) {
+    const auto s = ready.top().second;
+    ready.pop();
+    order_of_step[s] = static_cast<std::uint32_t>(p.steps_.size());
+    p.steps_.push_back(steps[s]);
+    for (auto t : succ[s])
+      if (--indeg[t] == 0) ready.push({first_node[t], t});
+  }
+  if (p.steps_.size() != steps.size()) throw Error("compile: internal error: the fused schedule has a cycle");
+
+  // A buffer that is no output dies after the last step reading it.
+  std::vector<std::uint32_t> last_reader(p.num_buffers_, kNone);
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    if (step_of[v] == kNone) continue;
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const auto b = nodes[n.inputs[j]].buffer;
+      if (b == kNone || !data_operand(n, j)) continue;
+      const auto pos = order_of_step[step_of[v]];
+      if (last_reader[b] == kNone || last_reader[b] < pos) last_reader[b] = pos;
+    }
+  }
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const auto b = nodes[v].buffer;
+    if (b == kNone || p.buffer_is_output_[b]) continue;
+    const Kind k = nodes[v].kind;
+    if (k == Kind::input || k == Kind::constant) continue;
+    // A value nobody reads (impossible for a non-output) still gets freed.
+    const auto at = last_reader[b] != kNone ? last_reader[b] : order_of_step[step_of[v]];
+    p.steps_[at].release.push_back(b);
+  }
+
+  // Kernel code: refs are leaves first, then chunk buffers allocated by
+  // liveness within the kernel.
+  for (auto& g : p.groups_) {
+    std::map<std::uint32_t, std::uint32_t> member_index;
+    for (std::uint32_t i = 0; i < g.members.size(); ++i) member_index[g.members[i]] = i;
+    std::map<std::uint32_t, std::uint32_t> leaf_ref;
+    auto leaf = [&](std::uint32_t node) {
+      auto [it, fresh] = leaf_ref.emplace(node, static_cast<std::uint32_t>(g.leaves.size()));
+      if (fresh) g.leaves.push_back(node);
+      return it->second;
+    };
+    // Pass 1: what each member's chunk is (its own buffer, or an operand's
+    // for an alias), as "source": member index, or leaf ref | high bit.
+    constexpr std::uint32_t kLeafBit = 1u << 31;
+    std::vector<std::uint32_t> source(g.members.size());
+    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
+      const PNode& n = nodes[g.members[i]];
+      if (n.kernel) {
+        source[i] = i;
+        continue;
+      }
+      const auto in = n.inputs[0];
+      auto it = member_index.find(in);
+      source[i] = it != member_index.end() ? source[it->second] : (leaf(in) | kLeafBit);
+      if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
+    }
+    auto operand = [&](std::uint32_t node) {
+      auto it = member_index.find(node);
+      return it != member_index.end() ? source[it->second] : (leaf(node) | kLeafBit);
+    };
+    // Pass 2: last use of each computed chunk; stored and summed ones live
+    // to the end of the chunk.
+    constexpr std::uint32_t kForever = kNone;
+    std::vector<std::uint32_t> last(g.members.size(), 0);
+    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
+      const PNode& n = nodes[g.members[i]];
+      if (!n.kernel) continue;
+      for (auto in : n.inputs) {
+        const auto s = operand(in);
+        if (!(s & kLeafBit)) last[s] = std::max(last[s], i);
+      }
+    }
+    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
+      const auto node = g.members[i];
+      if (nodes[node].buffer != kNone && !(source[i] & kLeafBit)) last[source[i]] = kForever;
+    }
+    for (auto& s : g.sinks) {
+      const auto src = operand(nodes[s.node].inputs[0]);
+      if (!(src & kLeafBit)) last[src] = kForever;
+    }
+    // Pass 3: allocate chunk buffers.
+    std::vector<std::uint32_t> slot(g.members.size(), kNone), free_slots;
+    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
+      const PNode& n = nodes[g.members[i]];
+      if (!n.kernel) continue;
+      Instr ins{n.kernel, 0.0, {kNone, kNone, kNone}, kNone};
+      if (n.op->name() == "scale") ins.param = n.attrs.get<double>("factor");
+      for (std::size_t j = 0; j < n.inputs.size(); ++j) ins.in[j] = operand(n.inputs[j]);
+      // Free operands whose last use is here (after reading, before writing:
+      // kernels read element i before writing element i, so in place is fine).
+      for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+        const auto s = ins.in[j];
+        if (!(s & kLeafBit) && last[s] == i && slot[s] != kNone) {
+          if (std::find(free_slots.begin(), free_slots.end(), slot[s]) == free_slots.end()) free_slots.push_back(slot[s]);
+        }
+      }
+      if (free_slots.empty()) {
+        slot[i] = g.num_scratch++;
+      } else {
+        slot[i] = free_slots.back();
+        free_slots.pop_back();
+      }
+      ins.out = i;  // resolved below
+      g.code.push_back(ins);
+    }
+    // Resolve sources to refs now that the leaf count is final.
+    const auto nl = static_cast<std::uint32_t>(g.leaves.size());
+    auto ref_of = [&](std::uint32_t s) { return (s & kLeafBit) ? (s & ~kLeafBit) : nl + slot[s]; };
+    for (auto& ins : g.code) {
+      for (auto& r : ins.in)
+        if (r != kNone) r = ref_of(r);
+      ins.out = nl + slot[ins.out];
+    }
+    g.member_ref.resize(g.members.size());
+    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
+      g.member_ref[i] = ref_of(source[i]);
+      if (nodes[g.members[i]].buffer != kNone) g.stores.push_back({g.member_ref[i], g.members[i]});
+    }
+    for (auto& s : g.sinks) s.ref = ref_of(operand(nodes[s.node].inputs[0]));
+  }
+}
+
+}  // namespace
+}  // namespace symgraph::detail
+
+namespace symgraph {
+
+Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const CompileOptions& options) {
+  using namespace detail;
+  check_compile_args(inputs, outputs);
+  const GraphStore& store = *outputs[0].graph();
+
+  // Reachable nodes; `value` marks those whose values are needed (the
+  // `like` operand of broadcast_to and sum_to only lends its shape).
+  const Op* op_broadcast_to = OpRegistry::instance().find("broadcast_to");
+  const Op* op_sum_to = OpRegistry::instance().find("sum_to");
+  auto shape_only = [&](const Node& n, std::size_t j) { return j == 1 && (n.op == op_broadcast_to || n.op == op_sum_to); };
+  NodeId top = 0;
+  for (const Expr& e : outputs) top = std::max(top, e.id());
+  std::vector<char> live(static_cast<std::size_t>(top) + 1, 0), value(live.size(), 0);
+  for (const Expr& e : outputs) live[e.id()] = value[e.id()] = 1;
+  for (std::size_t id = live.size(); id-- > 0;) {
+    if (!live[id]) continue;
+    const Node& n = store.node(static_cast<NodeId>(id));
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      live[n.inputs[j]] = 1;
+      if (value[id] && !shape_only(n, j)) value[n.inputs[j]] = 1;
+    }
+  }
+
+  Function f;
+  auto p = std::make_shared<FastProgram>();
+  p->threads_ = options.num_threads > 0 ? options.num_threads : hardware_threads();
+  p->stream_bytes_ = options.streaming_store_bytes;
+  std::vector<std::uint32_t> plan_of(live.size(), kNone);
+  std::vector<std::uint32_t> arg_of(live.size(), kNone);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const NodeId id = inputs[i].id();
+    for (std::size_t k = 0; k < i; ++k)
+      if (inputs[k].id() == id) throw Error("compile: input '" + inputs[i].name() + "' is listed twice");
+    if (id < arg_of.size()) arg_of[id] = static_cast<std::uint32_t>(i);
+    f.input_names_.push_back(inputs[i].name());
+    f.input_types_.push_back(inputs[i].type());
+  }
+  p->arg_types_ = f.input_types_;
+
+  auto& nodes = p->nodes_;
+  for (std::size_t id = 0; id < live.size(); ++id) {
+    if (!live[id]) continue;
+    const Node& n = store.node(static_cast<NodeId>(id));
+    PNode pn;
+    pn.op = n.op;
+    pn.attrs = n.attrs;
+    pn.type = n.type;
+    for (NodeId in : n.inputs) pn.inputs.push_back(plan_of[in]);
+    const std::string& name = n.op->name();
+    if (name == "input") {
+      if (arg_of[id] == kNone)
+        throw Error("compile: the outputs depend on input '" + n.name + "', which is not among the inputs given");
+      pn.kind = Kind::input;
+      pn.arg = arg_of[id];
+    } else if (name == "constant") {
+      pn.kind = Kind::constant;
+      pn.value = static_cast<std::uint32_t>(p->constants_.size());
+      p->constants_.push_back(n.attrs.get<Tensor>("value"));
+    } else if (!value[id]) {
+      pn.kind = Kind::shape;
+    } else {
+      // Fold a small subgraph of constants now, with the op's own kernel.
+      bool all_constant = !n.inputs.empty();
+      for (auto in : pn.inputs) all_constant = all_constant && nodes[in].kind == Kind::constant;
+      if (all_constant && is_concrete(n.type.shape) && num_elements(n.type.shape) <= kFoldMax) {
+        try {
+          std::vector<const Tensor*> ins;
+          std::vector<TensorType> types;
+          for (auto in : pn.inputs) {
+            ins.push_back(&p->constants_[nodes[in].value]);
+            types.push_back(ins.back()->type());
+          }
+          const TensorType t = n.op->infer(types, n.attrs);
+          Tensor v(t.dtype, t.shape);
+          n.op->compute(ins, n.attrs, v);
+          pn.kind = Kind::constant;
+          pn.value = static_cast<std::uint32_t>(p->constants_.size());
+          p->constants_.push_back(std::move(v));
+        } catch (const Error&) {
+          // Left to fail when called, with the reference's message.
+        }
+      }
+      if (pn.kind != Kind::constant) {
+        std::vector<DType> in_types;
+        for (auto in : pn.inputs) in_types.push_back(nodes[in].type.dtype);
+        const bool builtin = OpRegistry::instance().find(name) == n.op;
+        pn.kernel = builtin && n.op->elementwise() ? find_kernel(name, in_types, n.type.dtype) : nullptr;
+        const bool alias = n.op == op_broadcast_to ||
+                           (n.op == op_sum_to && nodes[pn.inputs[0]].type.shape == n.type.shape);
+        pn.kind = pn.kernel || alias ? Kind::fused : Kind::opaque;
+      }
+    }
+    plan_of[id] = static_cast<std::uint32_t>(nodes.size());
+    nodes.push_back(std::move(pn));
+  }
+  for (const Expr& e : outputs) p->outputs_.push_back(plan_of[e.id()]);
+
+  Planner planner{store, options, *p, {}, {}, {}, {}, {}, 0};
+  planner.users.resize(nodes.size());
+  for (std::uint32_t v = 0; v < nodes.size(); ++v) {
+    const PNode& n = nodes[v];
+    if (n.kind == Kind::shape || n.kind == Kind::constant || n.kind == Kind::input) continue;
+    for (std::size_t j = 0; j < n.inputs.size(); ++j)
+      if (planner.data_operand(n, j)) planner.users[n.inputs[j]].push_back(v);
+  }
+  planner.plan_groups();
+  planner.attach_sums();
+  planner.merge_siblings();
+  planner.emit();
+
+  bool all_known = true;
+  for (const auto& t : f.input_types_) all_known = all_known && is_concrete(t.shape);
+  if (all_known) p->static_instance_ = p->make_instance(nullptr);
+
+  f.num_outputs_ = outputs.size();
+  f.program_ = std::move(p);
+  return f;
+}
+
+}  // namespace symgraph
