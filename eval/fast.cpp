@@ -852,19 +852,19 @@ void Planner::emit() {
       Instr ins{n.kernel, 0.0, {kNone, kNone, kNone}, kNone};
       if (n.op->name() == "scale") ins.param = n.attrs.get<double>("factor");
       for (std::size_t j = 0; j < n.inputs.size(); ++j) ins.in[j] = operand(n.inputs[j]);
-      // Free operands whose last use is here (after reading, before writing:
-      // kernels read element i before writing element i, so in place is fine).
-      for (std::size_t j = 0; j < n.inputs.size(); ++j) {
-        const auto s = ins.in[j];
-        if (!(s & kLeafBit) && last[s] == i && slot[s] != kNone) {
-          if (std::find(free_slots.begin(), free_slots.end(), slot[s]) == free_slots.end()) free_slots.push_back(slot[s]);
-        }
-      }
       if (free_slots.empty()) {
         slot[i] = g.num_scratch++;
       } else {
         slot[i] = free_slots.back();
         free_slots.pop_back();
+      }
+      // Operands whose last use is here are free for later members (not
+      // for this one: a bool operand is narrower than a float result).
+      for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+        const auto s = ins.in[j];
+        if (!(s & kLeafBit) && last[s] == i && slot[s] != kNone &&
+            std::find(free_slots.begin(), free_slots.end(), slot[s]) == free_slots.end())
+          free_slots.push_back(slot[s]);
       }
       ins.out = i;  // resolved below
       g.code.push_back(ins);

@@ -87,7 +87,6 @@ template <class T> struct Vectorised : Portable<T> {
   static constexpr I64 kPacket = Eigen::internal::packet_traits<T>::size;
 
   static void abs(I64 n, const void* const* in, void* out, double) { Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n).abs(); }
-  static void sqrt(I64 n, const void* const* in, void* out, double) { Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n).sqrt(); }
   static void scale(I64 n, const void* const* in, void* out, double f) {
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) * static_cast<T>(f);
   }
@@ -147,6 +146,7 @@ template <> struct Avx<float> {
   /// m ? b : a
   static R blend(M m, R a, R b) { return _mm512_mask_blend_ps(m, a, b); }
   static R set1(float v) { return _mm512_set1_ps(v); }
+  static R sqrt(R v) { return _mm512_sqrt_ps(v); }
   static R flip_sign(R v) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN))); }
   static M load_cond(M m, const bool* c) {
     const __m128i bytes = _mm_maskz_loadu_epi8(m, c);
@@ -164,6 +164,7 @@ template <> struct Avx<double> {
   template <int C> static M cmp(R a, R b) { return _mm512_cmp_pd_mask(a, b, C); }
   static R blend(M m, R a, R b) { return _mm512_mask_blend_pd(m, a, b); }
   static R set1(double v) { return _mm512_set1_pd(v); }
+  static R sqrt(R v) { return _mm512_sqrt_pd(v); }
   static R flip_sign(R v) { return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MIN))); }
   static M load_cond(M m, const bool* c) {
     const __m128i bytes = _mm_maskz_loadu_epi8(static_cast<__mmask16>(m), c);
@@ -180,6 +181,12 @@ template <class T> struct Simd : Vectorised<T> {
     for (I64 i = 0; i < n; i += A::W) body(i, A::tail(n - i));
   }
 
+  /// Correctly rounded (Eigen 3.4's packet sqrt is an approximation).
+  static void sqrt(I64 n, const void* const* in, void* out, double) {
+    const T* x = arg<T>(in, 0);
+    T* y = static_cast<T*>(out);
+    each(n, [&](I64 i, auto m) { A::store(y + i, m, A::sqrt(A::load(m, x + i))); });
+  }
   /// Sign-bit flip (IEEE negation, also of 0 and NaN).
   static void neg(I64 n, const void* const* in, void* out, double) {
     const T* x = arg<T>(in, 0);

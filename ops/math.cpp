@@ -85,7 +85,13 @@ struct Log final : UnaryFloat<Log> {
 /// y = sqrt(x).  dy/dx = 1 / (2 y) (inf at 0).
 struct Sqrt final : UnaryFloat<Sqrt> {
   Sqrt() : UnaryFloat("sqrt") {}
-  static auto eval(const auto& x) { return x.sqrt(); }
+  // Not x.sqrt(): with EIGEN_FAST_MATH (the default) Eigen 3.4's AVX-512
+  // packet sqrt is rsqrt plus a Newton step, not correctly rounded, and
+  // sqrt(-0) became +0 at packet positions only.
+  static auto eval(const auto& x) {
+    using T = typename std::decay_t<decltype(x)>::Scalar;
+    return x.unaryExpr([](T v) { return std::sqrt(v); });
+  }
   Partials partials(const Expr& y, const Expr& g) const override { return {g / scale(y, 2.0)}; }
 };
 
