@@ -79,9 +79,9 @@ class Function {
 Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs);
 
 /// Compiles `outputs` as a function of `inputs` with the planned, fused
-/// evaluator. Results equal compile_reference's bit for bit, except where
-/// docs/performance.md says otherwise (full sums are added in another order;
-/// exp and log may differ in the last bit where Eigen's own kernels do).
+/// evaluator. Results equal compile_reference's bit for bit, except full sums
+/// (sum over every axis of a fused value), which are added chunk by chunk, in
+/// another order than the reference's (see docs/performance.md).
 Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
                  const CompileOptions& options = {});
 

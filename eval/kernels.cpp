@@ -10,6 +10,9 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define SYMGRAPH_AVX512 1
 #include <immintrin.h>
+#elif defined(__AVX2__) && defined(__BMI2__)
+#define SYMGRAPH_AVX2 1
+#include <immintrin.h>
 #endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -79,13 +82,11 @@ template <class T> struct Portable {
 };
 
 // ---------------------------------------------------------------------------
-// Vectorised kernels. Arithmetic goes through Eigen's packet code (the same
-// code the reference kernels run); exp and log run Eigen's vectorised
-// function on every element by padding the last partial packet.
+// Vectorised kernels. Arithmetic whose Eigen packet code is exact IEEE
+// arithmetic (add, sub, mul, div, abs, scale) goes through Eigen, like the
+// reference kernels; exp, log and tanh use libm, like the reference.
 
 template <class T> struct Vectorised : Portable<T> {
-  static constexpr I64 kPacket = Eigen::internal::packet_traits<T>::size;
-
   static void abs(I64 n, const void* const* in, void* out, double) { Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n).abs(); }
   static void scale(I64 n, const void* const* in, void* out, double f) {
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) * static_cast<T>(f);
@@ -103,31 +104,6 @@ template <class T> struct Vectorised : Portable<T> {
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) / In<T>(arg<T>(in, 1), n);
   }
 
-  /// y = f(x) with Eigen's packet function on every element: the body in
-  /// whole packets, the rest through a padded packet-sized buffer.
-  template <class F> static void padded(I64 n, const void* const* in, void* out, F f) {
-    const T* x = arg<T>(in, 0);
-    T* y = static_cast<T*>(out);
-    const I64 body = n - n % kPacket;
-    if (body) {
-      // Aligned destination (a chunk buffer) and a whole number of packets:
-      // Eigen takes its packet path for every element.
-      Out<T>(y, body) = f(In<T>(x, body));
-    }
-    if (body < n) {
-      alignas(64) T bx[kPacket] = {};
-      alignas(64) T by[kPacket];
-      std::memcpy(bx, x + body, static_cast<std::size_t>(n - body) * sizeof(T));
-      Out<T>(by, kPacket) = f(In<T>(bx, kPacket));
-      std::memcpy(y + body, by, static_cast<std::size_t>(n - body) * sizeof(T));
-    }
-  }
-  static void exp(I64 n, const void* const* in, void* out, double) {
-    padded(n, in, out, [](const auto& x) { return x.exp(); });
-  }
-  static void log(I64 n, const void* const* in, void* out, double) {
-    padded(n, in, out, [](const auto& x) { return x.log(); });
-  }
 };
 
 #if SYMGRAPH_AVX512
@@ -257,6 +233,163 @@ void select_bool_simd(I64 n, const void* const* in, void* out, double) {
 }
 #endif
 
+
+#if SYMGRAPH_AVX2
+// AVX2 kernels for the ops Eigen 3.4 does not vectorise: whole registers,
+// then the portable loop (same per-element results) for the rest.
+template <class T> struct Avx2;
+template <> struct Avx2<float> {
+  using R = __m256;
+  static constexpr I64 W = 8;
+  static R load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
+  template <int C> static R cmp(R a, R b) { return _mm256_cmp_ps(a, b, C); }
+  /// mask ? b : a
+  static R blend(R mask, R a, R b) { return _mm256_blendv_ps(a, b, mask); }
+  static R set1(float v) { return _mm256_set1_ps(v); }
+  static R sqrt(R v) { return _mm256_sqrt_ps(v); }
+  static R flip_sign(R v) { return _mm256_xor_ps(v, _mm256_set1_ps(-0.0f)); }
+  static R or_(R a, R b) { return _mm256_or_ps(a, b); }
+  /// 8 bool bytes -> lane masks.
+  static R load_cond(const bool* c) {
+    std::int64_t bytes;
+    std::memcpy(&bytes, c, 8);
+    const __m256i wide = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(bytes));
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(wide, _mm256_setzero_si256()));
+  }
+  /// Lane masks -> 8 bool bytes (0 or 1).
+  static void store_bool(bool* o, R mask) {
+    const std::uint64_t bytes = _pdep_u64(static_cast<std::uint32_t>(_mm256_movemask_ps(mask)), 0x0101010101010101ull);
+    std::memcpy(o, &bytes, 8);
+  }
+};
+template <> struct Avx2<double> {
+  using R = __m256d;
+  static constexpr I64 W = 4;
+  static R load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, R v) { _mm256_storeu_pd(p, v); }
+  template <int C> static R cmp(R a, R b) { return _mm256_cmp_pd(a, b, C); }
+  static R blend(R mask, R a, R b) { return _mm256_blendv_pd(a, b, mask); }
+  static R set1(double v) { return _mm256_set1_pd(v); }
+  static R sqrt(R v) { return _mm256_sqrt_pd(v); }
+  static R flip_sign(R v) { return _mm256_xor_pd(v, _mm256_set1_pd(-0.0)); }
+  static R or_(R a, R b) { return _mm256_or_pd(a, b); }
+  static R load_cond(const bool* c) {
+    std::int32_t bytes;
+    std::memcpy(&bytes, c, 4);
+    const __m256i wide = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(bytes));
+    return _mm256_castsi256_pd(_mm256_cmpgt_epi64(wide, _mm256_setzero_si256()));
+  }
+  static void store_bool(bool* o, R mask) {
+    const std::uint32_t bytes = _pdep_u32(static_cast<std::uint32_t>(_mm256_movemask_pd(mask)), 0x01010101u);
+    std::memcpy(o, &bytes, 4);
+  }
+};
+
+template <class T> struct Simd : Vectorised<T> {
+  using A = Avx2<T>;
+  using P = Portable<T>;
+  /// body(i) for every whole register; returns where the rest starts.
+  template <class Body> static I64 each(I64 n, Body body) {
+    I64 i = 0;
+    for (; i + A::W <= n; i += A::W) body(i);
+    return i;
+  }
+  /// The portable kernel on elements [i, n).
+  static void rest(KernelFn portable, I64 i, I64 n, const void* const* in, void* out, std::size_t out_bytes,
+                   std::initializer_list<std::size_t> in_bytes) {
+    if (i == n) return;
+    const void* shifted[3] = {};
+    std::size_t k = 0;
+    for (std::size_t b : in_bytes) {
+      shifted[k] = static_cast<const char*>(in[k]) + static_cast<std::size_t>(i) * b;
+      ++k;
+    }
+    portable(n - i, shifted, static_cast<char*>(out) + static_cast<std::size_t>(i) * out_bytes, 0.0);
+  }
+
+  static void sqrt(I64 n, const void* const* in, void* out, double) {
+    const T* x = arg<T>(in, 0);
+    T* y = static_cast<T*>(out);
+    rest(P::sqrt, each(n, [&](I64 i) { A::store(y + i, A::sqrt(A::load(x + i))); }), n, in, out, sizeof(T), {sizeof(T)});
+  }
+  static void neg(I64 n, const void* const* in, void* out, double) {
+    const T* x = arg<T>(in, 0);
+    T* y = static_cast<T*>(out);
+    rest(P::neg, each(n, [&](I64 i) { A::store(y + i, A::flip_sign(A::load(x + i))); }), n, in, out, sizeof(T), {sizeof(T)});
+  }
+  static void sign(I64 n, const void* const* in, void* out, double) {
+    const T* x = arg<T>(in, 0);
+    T* y = static_cast<T*>(out);
+    const auto one = A::set1(T(1)), minus_one = A::set1(T(-1)), zero = A::set1(T(0));
+    const I64 done = each(n, [&](I64 i) {
+      const auto v = A::load(x + i);
+      auto r = A::blend(A::template cmp<_CMP_LT_OQ>(v, zero), zero, minus_one);
+      r = A::blend(A::template cmp<_CMP_GT_OQ>(v, zero), r, one);
+      r = A::blend(A::template cmp<_CMP_UNORD_Q>(v, v), r, v);
+      A::store(y + i, r);
+    });
+    rest(P::sign, done, n, in, out, sizeof(T), {sizeof(T)});
+  }
+  template <int C> static I64 pick_first(I64 n, const void* const* in, void* out) {
+    const T* a = arg<T>(in, 0);
+    const T* b = arg<T>(in, 1);
+    T* y = static_cast<T*>(out);
+    return each(n, [&](I64 i) {
+      const auto va = A::load(a + i), vb = A::load(b + i);
+      const auto keep_a = A::or_(A::template cmp<C>(va, vb), A::template cmp<_CMP_UNORD_Q>(va, va));
+      A::store(y + i, A::blend(keep_a, vb, va));
+    });
+  }
+  static void maximum(I64 n, const void* const* in, void* out, double) {
+    rest(P::maximum, pick_first<_CMP_GE_OQ>(n, in, out), n, in, out, sizeof(T), {sizeof(T), sizeof(T)});
+  }
+  static void minimum(I64 n, const void* const* in, void* out, double) {
+    rest(P::minimum, pick_first<_CMP_LE_OQ>(n, in, out), n, in, out, sizeof(T), {sizeof(T), sizeof(T)});
+  }
+  template <int C> static void compare(KernelFn portable, I64 n, const void* const* in, void* out) {
+    const T* a = arg<T>(in, 0);
+    const T* b = arg<T>(in, 1);
+    bool* y = static_cast<bool*>(out);
+    const I64 done = each(n, [&](I64 i) { A::store_bool(y + i, A::template cmp<C>(A::load(a + i), A::load(b + i))); });
+    rest(portable, done, n, in, out, 1, {sizeof(T), sizeof(T)});
+  }
+  static void gt(I64 n, const void* const* in, void* out, double) { compare<_CMP_GT_OQ>(P::gt, n, in, out); }
+  static void ge(I64 n, const void* const* in, void* out, double) { compare<_CMP_GE_OQ>(P::ge, n, in, out); }
+  static void lt(I64 n, const void* const* in, void* out, double) { compare<_CMP_LT_OQ>(P::lt, n, in, out); }
+  static void le(I64 n, const void* const* in, void* out, double) { compare<_CMP_LE_OQ>(P::le, n, in, out); }
+  static void eq(I64 n, const void* const* in, void* out, double) { compare<_CMP_EQ_OQ>(P::eq, n, in, out); }
+  static void select(I64 n, const void* const* in, void* out, double) {
+    const bool* c = arg<bool>(in, 0);
+    const T* a = arg<T>(in, 1);
+    const T* b = arg<T>(in, 2);
+    T* y = static_cast<T*>(out);
+    const I64 done = each(n, [&](I64 i) { A::store(y + i, A::blend(A::load_cond(c + i), A::load(b + i), A::load(a + i))); });
+    rest(P::select, done, n, in, out, sizeof(T), {1, sizeof(T), sizeof(T)});
+  }
+};
+
+void select_bool_portable(I64 n, const void* const* in, void* out, double);
+
+/// switch on bool branches: 32 bytes per step.
+void select_bool_simd(I64 n, const void* const* in, void* out, double) {
+  const auto* c = static_cast<const char*>(in[0]);
+  const auto* a = static_cast<const char*>(in[1]);
+  const auto* b = static_cast<const char*>(in[2]);
+  auto* y = static_cast<char*>(out);
+  I64 i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i vc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i));
+    const __m256i is_false = _mm256_cmpeq_epi8(vc, _mm256_setzero_si256());
+    const __m256i r = _mm256_blendv_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)),
+                                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)), is_false);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), r);
+  }
+  const void* shifted[3] = {c + i, a + i, b + i};
+  select_bool_portable(n - i, shifted, y + i, 0.0);
+}
+#endif
+
 void select_bool_portable(I64 n, const void* const* in, void* out, double) {
   const bool* c = arg<bool>(in, 0);
   const bool* a = arg<bool>(in, 1);
@@ -284,7 +417,7 @@ template <class K> KernelFn lookup(std::string_view op) {
 
 template <class T> KernelFn lookup_for(std::string_view op, KernelSet set) {
   if (set == KernelSet::portable) return lookup<Portable<T>>(op);
-#if SYMGRAPH_AVX512
+#if SYMGRAPH_AVX512 || SYMGRAPH_AVX2
   return lookup<Simd<T>>(op);
 #else
   return lookup<Vectorised<T>>(op);
@@ -301,7 +434,7 @@ KernelFn find_kernel(std::string_view op, std::span<const DType> in, DType out, 
       case DType::float32: return lookup_for<float>(op, set);
       case DType::float64: return lookup_for<double>(op, set);
       case DType::boolean:
-#if SYMGRAPH_AVX512
+#if SYMGRAPH_AVX512 || SYMGRAPH_AVX2
         return set == KernelSet::best ? select_bool_simd : select_bool_portable;
 #else
         return select_bool_portable;
@@ -326,6 +459,16 @@ void store_chunk(void* dst, const void* src, std::int64_t n, std::size_t bytes, 
     std::size_t i = 0;
     for (; i + 64 <= total; i += 64)
       _mm512_stream_si512(reinterpret_cast<__m512i*>(d + i), _mm512_loadu_si512(s + i));
+    std::memcpy(d + i, s + i, total - i);
+    return;
+  }
+#elif SYMGRAPH_AVX2
+  if (stream && reinterpret_cast<std::uintptr_t>(dst) % 32 == 0) {
+    auto* d = static_cast<char*>(dst);
+    const auto* s = static_cast<const char*>(src);
+    std::size_t i = 0;
+    for (; i + 32 <= total; i += 32)
+      _mm256_stream_si256(reinterpret_cast<__m256i*>(d + i), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)));
     std::memcpy(d + i, s + i, total - i);
     return;
   }

@@ -5,14 +5,13 @@
 /// operand that is constant along the chunk), so kernels are plain loops.
 ///
 /// Every kernel computes exactly what the op's reference kernel computes for
-/// each element (same IEEE operations in the same order), so fused results are
-/// bit for bit those of compile_reference. The exceptions, exp and log, use
-/// Eigen's vectorised functions on every element, where the reference uses
-/// them on full packets and std::exp / std::log on the leftover elements.
+/// each element (same IEEE operations, libm for exp, log and tanh), so fused
+/// results are bit for bit those of compile_reference.
 ///
 /// Eigen 3.4's select() and sign() run as branchy scalar loops, so switch,
 /// the comparisons, maximum, minimum and sign have their own SIMD kernels
-/// (AVX-512 when the compiler targets it) next to portable scalar ones.
+/// (AVX-512 or AVX2, whichever the compiler targets) next to portable scalar
+/// ones.
 #include <cstdint>
 #include <span>
 #include <string_view>

@@ -11,6 +11,14 @@ namespace {
 
 using Partials = std::vector<std::optional<Expr>>;
 
+/// Elementwise with a scalar function: the reference kernels use libm and
+/// plain IEEE arithmetic, because Eigen 3.4's packet versions differ on
+/// special values on AVX2 (its pnegate computes 0 - x, so -(+0) is +0; its
+/// pexp returns a subnormal instead of 0 at -inf).
+template <class T, class F> auto scalar_map(const Eigen::ArrayBase<T>& x, F f) {
+  return x.unaryExpr([f](typename T::Scalar v) { return f(v); });
+}
+
 /// One float operand; D::eval maps an Eigen array expression to the result.
 template <class D> class UnaryFloat : public ElementwiseOp {
  public:
@@ -40,13 +48,7 @@ template <class D> class BinaryFloat : public ElementwiseOp {
 /// y = -x.  dy/dx = -1.
 struct Neg final : UnaryFloat<Neg> {
   Neg() : UnaryFloat("neg") {}
-  // Not `-x`: Eigen 3.4 vectorises that as 0 - x, which gives +0 for -(+0)
-  // and keeps a NaN's sign, so results depended on an element's position
-  // (packet or scalar tail). Negation flips the sign bit, also of 0 and NaN.
-  static auto eval(const auto& x) {
-    using T = typename std::decay_t<decltype(x)>::Scalar;
-    return x.unaryExpr([](T v) { return -v; });
-  }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return -v; }); }
   Partials partials(const Expr&, const Expr& g) const override { return {neg(g)}; }
 };
 
@@ -71,37 +73,31 @@ struct Sign final : UnaryFloat<Sign> {
 /// y = e^x.  dy/dx = y.
 struct Exp final : UnaryFloat<Exp> {
   Exp() : UnaryFloat("exp") {}
-  static auto eval(const auto& x) { return x.exp(); }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::exp(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g * y}; }
 };
 
 /// y = ln x.  dy/dx = 1 / x (inf at 0).
 struct Log final : UnaryFloat<Log> {
   Log() : UnaryFloat("log") {}
-  static auto eval(const auto& x) { return x.log(); }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::log(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g / y.input(0)}; }
 };
 
 /// y = sqrt(x).  dy/dx = 1 / (2 y) (inf at 0).
 struct Sqrt final : UnaryFloat<Sqrt> {
   Sqrt() : UnaryFloat("sqrt") {}
-  // Not x.sqrt(): with EIGEN_FAST_MATH (the default) Eigen 3.4's AVX-512
-  // packet sqrt is rsqrt plus a Newton step, not correctly rounded, and
-  // sqrt(-0) became +0 at packet positions only.
-  static auto eval(const auto& x) {
-    using T = typename std::decay_t<decltype(x)>::Scalar;
-    return x.unaryExpr([](T v) { return std::sqrt(v); });
-  }
+  // libm, not x.sqrt(): with EIGEN_FAST_MATH (Eigen's default) the float
+  // packet sqrt of AVX and AVX-512 is rsqrt plus a Newton step, not
+  // correctly rounded, and gives +0 for -0.
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::sqrt(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g / scale(y, 2.0)}; }
 };
 
 /// y = tanh x.  dy/dx = 1 - y^2.
 struct Tanh final : UnaryFloat<Tanh> {
   Tanh() : UnaryFloat("tanh") {}
-  static auto eval(const auto& x) {
-    using T = typename std::decay_t<decltype(x)>::Scalar;
-    return x.unaryExpr([](T v) { return std::tanh(v); });
-  }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::tanh(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g * (1.0 - y * y)}; }
 };
 
