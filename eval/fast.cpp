@@ -139,13 +139,14 @@ class FastProgram final : public Program {
   std::shared_ptr<const Instance> make_instance(const std::vector<Tensor>* args) const;
 
  private:
-  void run_group(const Group& g, const Instance::GroupRun& gr, const Instance& inst,
-                 std::vector<const Tensor*>& view, std::vector<Tensor>& owned) const;
+  void run_group(const Group& g, const Instance::GroupRun& gr, std::vector<const Tensor*>& view,
+                 std::vector<Tensor>& owned, const std::vector<char>& fresh) const;
   void run_group_unfused(const Group& g, const Instance& inst, std::vector<const Tensor*>& view,
                          std::vector<Tensor>& owned) const;
   void run_opaque(std::uint32_t node, const Instance& inst, std::vector<const Tensor*>& view,
                   std::vector<Tensor>& owned) const;
-  Tensor acquire(const TensorType& t) const;
+  /// A buffer for an intermediate: from the pool, or new (then `fresh`).
+  Tensor acquire(const TensorType& t, bool& fresh) const;
   void release(Tensor t) const;
 
   mutable std::mutex cache_mutex_;
@@ -214,7 +215,8 @@ std::shared_ptr<const Instance> FastProgram::instance_for(const std::vector<Tens
   return inst;
 }
 
-Tensor FastProgram::acquire(const TensorType& t) const {
+Tensor FastProgram::acquire(const TensorType& t, bool& fresh) const {
+  fresh = false;
   {
     std::lock_guard lock(pool_mutex_);
     auto it = pool_.find({t.dtype, t.shape});
@@ -224,6 +226,7 @@ Tensor FastProgram::acquire(const TensorType& t) const {
       return out;
     }
   }
+  fresh = true;
   return Tensor::uninitialized(t.dtype, t.shape);
 }
 
@@ -235,8 +238,8 @@ void FastProgram::release(Tensor t) const {
 
 thread_local Scratch tls_scratch;
 
-void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, const Instance& inst,
-                            std::vector<const Tensor*>& view, std::vector<Tensor>& owned) const {
+void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::vector<const Tensor*>& view,
+                            std::vector<Tensor>& owned, const std::vector<char>& fresh) const {
   const std::size_t num_leaves = g.leaves.size();
   const std::size_t num_refs = num_leaves + g.num_scratch;
   const std::int64_t total = gr.size;
@@ -250,8 +253,12 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, const 
   };
   std::vector<Dst> dsts;
   for (const auto& s : g.stores) {
-    Tensor& t = owned[nodes_[s.node].buffer];
-    dsts.push_back({static_cast<std::byte*>(t.raw()), dtype_size(t.dtype()), t.nbytes() >= stream_bytes_});
+    const auto b = nodes_[s.node].buffer;
+    Tensor& t = owned[b];
+    // Streaming stores skip reading the destination into the cache, which
+    // pays off on memory written before. On fresh pages the kernel has just
+    // zeroed each page in the cache, and streaming past it costs more.
+    dsts.push_back({static_cast<std::byte*>(t.raw()), dtype_size(t.dtype()), !fresh[b] && t.nbytes() >= stream_bytes_});
   }
   struct Leaf {
     const std::byte* base;
@@ -362,7 +369,6 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, const 
       *out.data<double>() = a;
     }
   }
-  (void)inst;
 }
 
 /// When run-time shapes break the fused kernel's assumption (a symbolic
@@ -419,6 +425,7 @@ void FastProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outp
   const std::shared_ptr<const Instance> inst = instance_for(args);
   std::vector<const Tensor*> view(num_buffers_, nullptr);
   std::vector<Tensor> owned(num_buffers_);
+  std::vector<char> fresh(num_buffers_, 0);
 
   // Output buffers: the caller's tensors where they fit, else new ones.
   std::vector<Tensor> result(outputs_.size());
@@ -437,6 +444,7 @@ void FastProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outp
     if (first_output_of_buffer[n.buffer] != kNone) continue;  // the same node listed twice
     first_output_of_buffer[n.buffer] = static_cast<std::uint32_t>(i);
     owned[n.buffer] = fits ? outputs[i] : Tensor::uninitialized(t.dtype, t.shape);
+    fresh[n.buffer] = !fits;
     view[n.buffer] = &owned[n.buffer];
   }
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -449,7 +457,9 @@ void FastProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outp
   auto allocate = [&](std::uint32_t node) {
     const PNode& n = nodes_[node];
     if (view[n.buffer]) return;  // an output buffer
-    owned[n.buffer] = acquire({n.type.dtype, inst->shapes[node]});
+    bool is_new = false;
+    owned[n.buffer] = acquire({n.type.dtype, inst->shapes[node]}, is_new);
+    fresh[n.buffer] = is_new;
     view[n.buffer] = &owned[n.buffer];
   };
   for (const Step& step : steps_) {
@@ -459,7 +469,7 @@ void FastProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outp
       for (const auto& s : g.sinks) allocate(s.node);
       const auto& gr = inst->groups[step.index];
       if (gr.fused) {
-        run_group(g, gr, *inst, view, owned);
+        run_group(g, gr, view, owned, fresh);
       } else {
         run_group_unfused(g, *inst, view, owned);
       }
