@@ -68,7 +68,7 @@ struct PNode {
 
 struct Instr {
   KernelFn fn;
-  double param;
+  std::array<double, 3> params;
   std::array<std::uint32_t, 3> in;  // refs
   std::uint32_t out;                // ref
 };
@@ -329,7 +329,7 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
         in_ptrs[0] = ref[ins.in[0]];
         in_ptrs[1] = ins.in[1] != kNone ? ref[ins.in[1]] : nullptr;
         in_ptrs[2] = ins.in[2] != kNone ? ref[ins.in[2]] : nullptr;
-        ins.fn(n, in_ptrs, const_cast<void*>(ref[ins.out]), ins.param);
+        ins.fn(n, in_ptrs, const_cast<void*>(ref[ins.out]), ins.params.data());
       }
       for (std::size_t s = 0; s < g.stores.size(); ++s) {
         const Dst& d = dsts[s];
@@ -503,7 +503,8 @@ std::string FastProgram::describe() const {
     const Group& g = groups_[s.index];
     std::string names;
     for (auto m : g.members) names += (names.empty() ? "" : " ") + nodes_[m].op->name();
-    out += "fused[" + std::to_string(g.members.size()) + " ops: " + names + "] reads " +
+    out += "fused[" + std::to_string(g.members.size()) + " ops in " + std::to_string(g.code.size()) +
+           " passes: " + names + "] reads " +
            std::to_string(g.leaves.size()) + ", writes " + std::to_string(g.stores.size());
     if (!g.sinks.empty()) out += ", sums " + std::to_string(g.sinks.size());
     out += "\n";
@@ -599,6 +600,7 @@ struct Planner {
   void attach_sums();
   void merge_siblings();
   void emit();
+  void codegen(Group& g);
 };
 
 void Planner::plan_groups() {
@@ -806,94 +808,172 @@ void Planner::emit() {
 
   // Kernel code: refs are leaves first, then chunk buffers allocated by
   // liveness within the kernel.
-  for (auto& g : p.groups_) {
-    std::map<std::uint32_t, std::uint32_t> member_index;
-    for (std::uint32_t i = 0; i < g.members.size(); ++i) member_index[g.members[i]] = i;
-    std::map<std::uint32_t, std::uint32_t> leaf_ref;
-    auto leaf = [&](std::uint32_t node) {
-      auto [it, fresh] = leaf_ref.emplace(node, static_cast<std::uint32_t>(g.leaves.size()));
-      if (fresh) g.leaves.push_back(node);
-      return it->second;
-    };
-    // Pass 1: what each member's chunk is (its own buffer, or an operand's
-    // for an alias), as "source": member index, or leaf ref | high bit.
-    constexpr std::uint32_t kLeafBit = 1u << 31;
-    std::vector<std::uint32_t> source(g.members.size());
-    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
-      const PNode& n = nodes[g.members[i]];
-      if (n.kernel) {
-        source[i] = i;
-        continue;
-      }
-      const auto in = n.inputs[0];
-      auto it = member_index.find(in);
-      source[i] = it != member_index.end() ? source[it->second] : (leaf(in) | kLeafBit);
-      if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
+  for (auto& g : p.groups_) codegen(g);
+}
+
+/// One kernel's instructions. Members are evaluated in order; a member that
+/// only feeds one add/sub/mul (abs, scale, or scale of abs) is folded into
+/// that op's affine kernel, and so is an add/sub/mul that only feeds a scale
+/// (relu's 0.5 * (x + |x|) and leaky relu's f1 * x + f2 * |x| are one pass).
+void Planner::codegen(Group& g) {
+  auto& nodes = p.nodes_;
+  const auto count = static_cast<std::uint32_t>(g.members.size());
+  std::map<std::uint32_t, std::uint32_t> member_index;
+  for (std::uint32_t i = 0; i < count; ++i) member_index[g.members[i]] = i;
+  auto member_of = [&](std::uint32_t node) {
+    auto it = member_index.find(node);
+    return it == member_index.end() ? kNone : it->second;
+  };
+  std::map<std::uint32_t, std::uint32_t> leaf_ref;
+  auto leaf = [&](std::uint32_t node) {
+    auto [it, fresh] = leaf_ref.emplace(node, static_cast<std::uint32_t>(g.leaves.size()));
+    if (fresh) g.leaves.push_back(node);
+    return it->second;
+  };
+  // What each member's chunk is: its own (kernel members), or an operand's
+  // (aliases): a member index, or a leaf ref with the high bit set.
+  constexpr std::uint32_t kLeafBit = 1u << 31;
+  std::vector<std::uint32_t> source(count);
+  std::vector<char> pinned(count, 0);  // written out, summed or aliased: kept whole
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const PNode& n = nodes[g.members[i]];
+    if (n.buffer != kNone) pinned[i] = 1;
+    if (n.kernel) {
+      source[i] = i;
+      continue;
     }
-    auto operand = [&](std::uint32_t node) {
-      auto it = member_index.find(node);
-      return it != member_index.end() ? source[it->second] : (leaf(node) | kLeafBit);
-    };
-    // Pass 2: last use of each computed chunk; stored and summed ones live
-    // to the end of the chunk.
-    constexpr std::uint32_t kForever = kNone;
-    std::vector<std::uint32_t> last(g.members.size(), 0);
-    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
-      const PNode& n = nodes[g.members[i]];
-      if (!n.kernel) continue;
-      for (auto in : n.inputs) {
-        const auto s = operand(in);
-        if (!(s & kLeafBit)) last[s] = std::max(last[s], i);
-      }
-    }
-    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
-      const auto node = g.members[i];
-      if (nodes[node].buffer != kNone && !(source[i] & kLeafBit)) last[source[i]] = kForever;
-    }
-    for (auto& s : g.sinks) {
-      const auto src = operand(nodes[s.node].inputs[0]);
-      if (!(src & kLeafBit)) last[src] = kForever;
-    }
-    // Pass 3: allocate chunk buffers.
-    std::vector<std::uint32_t> slot(g.members.size(), kNone), free_slots;
-    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
-      const PNode& n = nodes[g.members[i]];
-      if (!n.kernel) continue;
-      Instr ins{n.kernel, 0.0, {kNone, kNone, kNone}, kNone};
-      if (n.op->name() == "scale") ins.param = n.attrs.get<double>("factor");
-      for (std::size_t j = 0; j < n.inputs.size(); ++j) ins.in[j] = operand(n.inputs[j]);
-      if (free_slots.empty()) {
-        slot[i] = g.num_scratch++;
-      } else {
-        slot[i] = free_slots.back();
-        free_slots.pop_back();
-      }
-      // Operands whose last use is here are free for later members (not
-      // for this one: a bool operand is narrower than a float result).
-      for (std::size_t j = 0; j < n.inputs.size(); ++j) {
-        const auto s = ins.in[j];
-        if (!(s & kLeafBit) && last[s] == i && slot[s] != kNone &&
-            std::find(free_slots.begin(), free_slots.end(), slot[s]) == free_slots.end())
-          free_slots.push_back(slot[s]);
-      }
-      ins.out = i;  // resolved below
-      g.code.push_back(ins);
-    }
-    // Resolve sources to refs now that the leaf count is final.
-    const auto nl = static_cast<std::uint32_t>(g.leaves.size());
-    auto ref_of = [&](std::uint32_t s) { return (s & kLeafBit) ? (s & ~kLeafBit) : nl + slot[s]; };
-    for (auto& ins : g.code) {
-      for (auto& r : ins.in)
-        if (r != kNone) r = ref_of(r);
-      ins.out = nl + slot[ins.out];
-    }
-    g.member_ref.resize(g.members.size());
-    for (std::uint32_t i = 0; i < g.members.size(); ++i) {
-      g.member_ref[i] = ref_of(source[i]);
-      if (nodes[g.members[i]].buffer != kNone) g.stores.push_back({g.member_ref[i], g.members[i]});
-    }
-    for (auto& s : g.sinks) s.ref = ref_of(operand(nodes[s.node].inputs[0]));
+    const auto m = member_of(n.inputs[0]);
+    source[i] = m != kNone ? source[m] : (leaf(n.inputs[0]) | kLeafBit);
+    if (!(source[i] & kLeafBit)) pinned[source[i]] = 1;
+    if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
   }
+  for (auto& s : g.sinks) {
+    const auto src = source[member_of(nodes[s.node].inputs[0])];
+    if (!(src & kLeafBit)) pinned[src] = 1;
+  }
+  auto operand = [&](std::uint32_t node) {
+    const auto m = member_of(node);
+    return m != kNone ? source[m] : (leaf(node) | kLeafBit);
+  };
+
+  // The instruction each kernel member would run, before folding.
+  struct Plan {
+    KernelFn fn = nullptr;
+    std::string_view op;
+    std::array<std::uint32_t, 3> in{kNone, kNone, kNone};  // sources
+    std::array<double, 3> params{0.0, 0.0, 0.0};
+    std::array<int, 2> pre{kPreNone, kPreNone};
+    bool post = false;
+    bool skip = false;
+  };
+  std::vector<Plan> plan(count);
+  std::vector<std::uint32_t> uses(count, 0);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const PNode& n = nodes[g.members[i]];
+    if (!n.kernel) continue;
+    Plan& pl = plan[i];
+    pl.fn = n.kernel;
+    pl.op = n.op->name();
+    if (pl.op == "scale") pl.params[0] = n.attrs.get<double>("factor");
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      pl.in[j] = operand(n.inputs[j]);
+      if (!(pl.in[j] & kLeafBit)) ++uses[pl.in[j]];
+    }
+  }
+  auto dtype_of_member = [&](std::uint32_t i) { return nodes[g.members[i]].type.dtype; };
+  auto foldable = [&](std::uint32_t s) { return !(s & kLeafBit) && uses[s] == 1 && !pinned[s] && !plan[s].skip; };
+  auto is_affine_op = [](std::string_view op) { return op == "add" || op == "sub" || op == "mul"; };
+  // Operand transforms: abs, scale, scale of abs.
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Plan& pl = plan[i];
+    if (!pl.fn || !is_affine_op(pl.op)) continue;
+    for (int j = 0; j < 2; ++j) {
+      const auto s = pl.in[static_cast<std::size_t>(j)];
+      if (!foldable(s)) continue;
+      Plan& src = plan[s];
+      if (src.op == "abs") {
+        pl.pre[static_cast<std::size_t>(j)] = kPreAbs;
+        pl.in[static_cast<std::size_t>(j)] = src.in[0];
+        src.skip = true;
+      } else if (src.op == "scale") {
+        pl.pre[static_cast<std::size_t>(j)] = kPreScale;
+        pl.params[static_cast<std::size_t>(j)] = src.params[0];
+        pl.in[static_cast<std::size_t>(j)] = src.in[0];
+        src.skip = true;
+        const auto inner = src.in[0];
+        if (foldable(inner) && plan[inner].op == "abs") {
+          pl.pre[static_cast<std::size_t>(j)] = kPreAbs | kPreScale;
+          pl.in[static_cast<std::size_t>(j)] = plan[inner].in[0];
+          plan[inner].skip = true;
+        }
+      }
+    }
+  }
+  // A scale of an add/sub/mul: the scale's instruction does both.
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Plan& pl = plan[i];
+    if (!pl.fn || pl.skip || pl.op != "scale") continue;
+    const auto s = pl.in[0];
+    if (!foldable(s) || !is_affine_op(plan[s].op) || plan[s].post) continue;
+    const double factor = pl.params[0];
+    pl = plan[s];
+    pl.post = true;
+    pl.params[2] = factor;
+    plan[s].skip = true;
+  }
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Plan& pl = plan[i];
+    if (!pl.fn || pl.skip || !is_affine_op(pl.op)) continue;
+    if (pl.pre[0] == kPreNone && pl.pre[1] == kPreNone && !pl.post) continue;  // the plain kernel
+    pl.fn = find_affine_kernel(pl.op, dtype_of_member(i), pl.pre[0], pl.pre[1], pl.post);
+  }
+
+  // Last use of each computed chunk, over the folded instructions; written,
+  // summed and aliased chunks live to the end of the chunk.
+  constexpr std::uint32_t kForever = kNone;
+  std::vector<std::uint32_t> last(count, 0);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (!plan[i].fn || plan[i].skip) continue;
+    for (auto s : plan[i].in)
+      if (s != kNone && !(s & kLeafBit)) last[s] = std::max(last[s], i);
+  }
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (pinned[i] || (nodes[g.members[i]].buffer != kNone && !(source[i] & kLeafBit))) last[i] = kForever;
+  // Chunk buffers: an operand's buffer is free after its last use (not for
+  // the using instruction's own result: a bool operand is narrower than a
+  // float result, so in place is not safe).
+  std::vector<std::uint32_t> slot(count, kNone), free_slots;
+  std::vector<std::uint32_t> emitted;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const Plan& pl = plan[i];
+    if (!pl.fn || pl.skip) continue;
+    if (free_slots.empty()) {
+      slot[i] = g.num_scratch++;
+    } else {
+      slot[i] = free_slots.back();
+      free_slots.pop_back();
+    }
+    for (auto s : pl.in)
+      if (s != kNone && !(s & kLeafBit) && last[s] == i &&
+          std::find(free_slots.begin(), free_slots.end(), slot[s]) == free_slots.end())
+        free_slots.push_back(slot[s]);
+    emitted.push_back(i);
+  }
+  const auto nl = static_cast<std::uint32_t>(g.leaves.size());
+  auto ref_of = [&](std::uint32_t s) { return (s & kLeafBit) ? (s & ~kLeafBit) : nl + slot[s]; };
+  for (auto i : emitted) {
+    const Plan& pl = plan[i];
+    Instr ins{pl.fn, pl.params, {kNone, kNone, kNone}, nl + slot[i]};
+    for (std::size_t j = 0; j < 3; ++j)
+      if (pl.in[j] != kNone) ins.in[j] = ref_of(pl.in[j]);
+    g.code.push_back(ins);
+  }
+  g.member_ref.resize(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    g.member_ref[i] = ref_of(source[i]);
+    if (nodes[g.members[i]].buffer != kNone) g.stores.push_back({g.member_ref[i], g.members[i]});
+  }
+  for (auto& s : g.sinks) s.ref = ref_of(operand(nodes[s.node].inputs[0]));
 }
 
 }  // namespace

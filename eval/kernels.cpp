@@ -4,6 +4,8 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cstring>
 #include <string>
 
@@ -44,35 +46,36 @@ template <class R, class T, class F> void binary(I64 n, const void* const* in, v
 }
 
 template <class T> struct Portable {
-  static void neg(I64 n, const void* const* in, void* out, double) { unary<T>(n, in, out, [](T v) { return -v; }); }
-  static void abs(I64 n, const void* const* in, void* out, double) { unary<T>(n, in, out, [](T v) { return std::abs(v); }); }
-  static void sign(I64 n, const void* const* in, void* out, double) {
+  static void neg(I64 n, const void* const* in, void* out, const double*) { unary<T>(n, in, out, [](T v) { return -v; }); }
+  static void abs(I64 n, const void* const* in, void* out, const double*) { unary<T>(n, in, out, [](T v) { return std::abs(v); }); }
+  static void sign(I64 n, const void* const* in, void* out, const double*) {
     unary<T>(n, in, out, [](T v) { return v > T(0) ? T(1) : v < T(0) ? T(-1) : v == v ? T(0) : v; });
   }
-  static void exp(I64 n, const void* const* in, void* out, double) { unary<T>(n, in, out, [](T v) { return std::exp(v); }); }
-  static void log(I64 n, const void* const* in, void* out, double) { unary<T>(n, in, out, [](T v) { return std::log(v); }); }
-  static void sqrt(I64 n, const void* const* in, void* out, double) { unary<T>(n, in, out, [](T v) { return std::sqrt(v); }); }
-  static void tanh(I64 n, const void* const* in, void* out, double) { unary<T>(n, in, out, [](T v) { return std::tanh(v); }); }
-  static void scale(I64 n, const void* const* in, void* out, double f) {
+  static void exp(I64 n, const void* const* in, void* out, const double*) { unary<T>(n, in, out, [](T v) { return std::exp(v); }); }
+  static void log(I64 n, const void* const* in, void* out, const double*) { unary<T>(n, in, out, [](T v) { return std::log(v); }); }
+  static void sqrt(I64 n, const void* const* in, void* out, const double*) { unary<T>(n, in, out, [](T v) { return std::sqrt(v); }); }
+  static void tanh(I64 n, const void* const* in, void* out, const double*) { unary<T>(n, in, out, [](T v) { return std::tanh(v); }); }
+  static void scale(I64 n, const void* const* in, void* out, const double* params) {
+    const double f = params[0];
     const T factor = static_cast<T>(f);
     unary<T>(n, in, out, [factor](T v) { return v * factor; });
   }
-  static void add(I64 n, const void* const* in, void* out, double) { binary<T, T>(n, in, out, [](T a, T b) { return a + b; }); }
-  static void sub(I64 n, const void* const* in, void* out, double) { binary<T, T>(n, in, out, [](T a, T b) { return a - b; }); }
-  static void mul(I64 n, const void* const* in, void* out, double) { binary<T, T>(n, in, out, [](T a, T b) { return a * b; }); }
-  static void div(I64 n, const void* const* in, void* out, double) { binary<T, T>(n, in, out, [](T a, T b) { return a / b; }); }
-  static void maximum(I64 n, const void* const* in, void* out, double) {
+  static void add(I64 n, const void* const* in, void* out, const double*) { binary<T, T>(n, in, out, [](T a, T b) { return a + b; }); }
+  static void sub(I64 n, const void* const* in, void* out, const double*) { binary<T, T>(n, in, out, [](T a, T b) { return a - b; }); }
+  static void mul(I64 n, const void* const* in, void* out, const double*) { binary<T, T>(n, in, out, [](T a, T b) { return a * b; }); }
+  static void div(I64 n, const void* const* in, void* out, const double*) { binary<T, T>(n, in, out, [](T a, T b) { return a / b; }); }
+  static void maximum(I64 n, const void* const* in, void* out, const double*) {
     binary<T, T>(n, in, out, [](T a, T b) { return (a >= b || a != a) ? a : b; });
   }
-  static void minimum(I64 n, const void* const* in, void* out, double) {
+  static void minimum(I64 n, const void* const* in, void* out, const double*) {
     binary<T, T>(n, in, out, [](T a, T b) { return (a <= b || a != a) ? a : b; });
   }
-  static void gt(I64 n, const void* const* in, void* out, double) { binary<bool, T>(n, in, out, [](T a, T b) { return a > b; }); }
-  static void ge(I64 n, const void* const* in, void* out, double) { binary<bool, T>(n, in, out, [](T a, T b) { return a >= b; }); }
-  static void lt(I64 n, const void* const* in, void* out, double) { binary<bool, T>(n, in, out, [](T a, T b) { return a < b; }); }
-  static void le(I64 n, const void* const* in, void* out, double) { binary<bool, T>(n, in, out, [](T a, T b) { return a <= b; }); }
-  static void eq(I64 n, const void* const* in, void* out, double) { binary<bool, T>(n, in, out, [](T a, T b) { return a == b; }); }
-  static void select(I64 n, const void* const* in, void* out, double) {
+  static void gt(I64 n, const void* const* in, void* out, const double*) { binary<bool, T>(n, in, out, [](T a, T b) { return a > b; }); }
+  static void ge(I64 n, const void* const* in, void* out, const double*) { binary<bool, T>(n, in, out, [](T a, T b) { return a >= b; }); }
+  static void lt(I64 n, const void* const* in, void* out, const double*) { binary<bool, T>(n, in, out, [](T a, T b) { return a < b; }); }
+  static void le(I64 n, const void* const* in, void* out, const double*) { binary<bool, T>(n, in, out, [](T a, T b) { return a <= b; }); }
+  static void eq(I64 n, const void* const* in, void* out, const double*) { binary<bool, T>(n, in, out, [](T a, T b) { return a == b; }); }
+  static void select(I64 n, const void* const* in, void* out, const double*) {
     const bool* c = arg<bool>(in, 0);
     const T* a = arg<T>(in, 1);
     const T* b = arg<T>(in, 2);
@@ -87,20 +90,21 @@ template <class T> struct Portable {
 // reference kernels; exp, log and tanh use libm, like the reference.
 
 template <class T> struct Vectorised : Portable<T> {
-  static void abs(I64 n, const void* const* in, void* out, double) { Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n).abs(); }
-  static void scale(I64 n, const void* const* in, void* out, double f) {
+  static void abs(I64 n, const void* const* in, void* out, const double*) { Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n).abs(); }
+  static void scale(I64 n, const void* const* in, void* out, const double* params) {
+    const double f = params[0];
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) * static_cast<T>(f);
   }
-  static void add(I64 n, const void* const* in, void* out, double) {
+  static void add(I64 n, const void* const* in, void* out, const double*) {
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) + In<T>(arg<T>(in, 1), n);
   }
-  static void sub(I64 n, const void* const* in, void* out, double) {
+  static void sub(I64 n, const void* const* in, void* out, const double*) {
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) - In<T>(arg<T>(in, 1), n);
   }
-  static void mul(I64 n, const void* const* in, void* out, double) {
+  static void mul(I64 n, const void* const* in, void* out, const double*) {
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) * In<T>(arg<T>(in, 1), n);
   }
-  static void div(I64 n, const void* const* in, void* out, double) {
+  static void div(I64 n, const void* const* in, void* out, const double*) {
     Out<T>(static_cast<T*>(out), n) = In<T>(arg<T>(in, 0), n) / In<T>(arg<T>(in, 1), n);
   }
 
@@ -158,19 +162,19 @@ template <class T> struct Simd : Vectorised<T> {
   }
 
   /// Correctly rounded (Eigen 3.4's packet sqrt is an approximation).
-  static void sqrt(I64 n, const void* const* in, void* out, double) {
+  static void sqrt(I64 n, const void* const* in, void* out, const double*) {
     const T* x = arg<T>(in, 0);
     T* y = static_cast<T*>(out);
     each(n, [&](I64 i, auto m) { A::store(y + i, m, A::sqrt(A::load(m, x + i))); });
   }
   /// Sign-bit flip (IEEE negation, also of 0 and NaN).
-  static void neg(I64 n, const void* const* in, void* out, double) {
+  static void neg(I64 n, const void* const* in, void* out, const double*) {
     const T* x = arg<T>(in, 0);
     T* y = static_cast<T*>(out);
     each(n, [&](I64 i, auto m) { A::store(y + i, m, A::flip_sign(A::load(m, x + i))); });
   }
   /// 1 where x > 0, -1 where x < 0, x itself where x is NaN, else +0.
-  static void sign(I64 n, const void* const* in, void* out, double) {
+  static void sign(I64 n, const void* const* in, void* out, const double*) {
     const T* x = arg<T>(in, 0);
     T* y = static_cast<T*>(out);
     const auto one = A::set1(T(1)), minus_one = A::set1(T(-1)), zero = A::set1(T(0));
@@ -194,8 +198,8 @@ template <class T> struct Simd : Vectorised<T> {
       A::store(y + i, m, A::blend(keep_a, vb, va));
     });
   }
-  static void maximum(I64 n, const void* const* in, void* out, double) { pick_first<_CMP_GE_OQ>(n, in, out); }
-  static void minimum(I64 n, const void* const* in, void* out, double) { pick_first<_CMP_LE_OQ>(n, in, out); }
+  static void maximum(I64 n, const void* const* in, void* out, const double*) { pick_first<_CMP_GE_OQ>(n, in, out); }
+  static void minimum(I64 n, const void* const* in, void* out, const double*) { pick_first<_CMP_LE_OQ>(n, in, out); }
   /// Ordered, quiet predicates: false whenever an operand is NaN.
   template <int C> static void compare(I64 n, const void* const* in, void* out) {
     const T* a = arg<T>(in, 0);
@@ -203,12 +207,12 @@ template <class T> struct Simd : Vectorised<T> {
     bool* y = static_cast<bool*>(out);
     each(n, [&](I64 i, auto m) { A::store_bool(y + i, m, A::template cmp<C>(A::load(m, a + i), A::load(m, b + i))); });
   }
-  static void gt(I64 n, const void* const* in, void* out, double) { compare<_CMP_GT_OQ>(n, in, out); }
-  static void ge(I64 n, const void* const* in, void* out, double) { compare<_CMP_GE_OQ>(n, in, out); }
-  static void lt(I64 n, const void* const* in, void* out, double) { compare<_CMP_LT_OQ>(n, in, out); }
-  static void le(I64 n, const void* const* in, void* out, double) { compare<_CMP_LE_OQ>(n, in, out); }
-  static void eq(I64 n, const void* const* in, void* out, double) { compare<_CMP_EQ_OQ>(n, in, out); }
-  static void select(I64 n, const void* const* in, void* out, double) {
+  static void gt(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_GT_OQ>(n, in, out); }
+  static void ge(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_GE_OQ>(n, in, out); }
+  static void lt(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_LT_OQ>(n, in, out); }
+  static void le(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_LE_OQ>(n, in, out); }
+  static void eq(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_EQ_OQ>(n, in, out); }
+  static void select(I64 n, const void* const* in, void* out, const double*) {
     const bool* c = arg<bool>(in, 0);
     const T* a = arg<T>(in, 1);
     const T* b = arg<T>(in, 2);
@@ -218,7 +222,7 @@ template <class T> struct Simd : Vectorised<T> {
 };
 
 /// switch on bool branches: 64 bytes per step.
-void select_bool_simd(I64 n, const void* const* in, void* out, double) {
+void select_bool_simd(I64 n, const void* const* in, void* out, const double*) {
   const auto* c = static_cast<const char*>(in[0]);
   const auto* a = static_cast<const char*>(in[1]);
   const auto* b = static_cast<const char*>(in[2]);
@@ -305,20 +309,20 @@ template <class T> struct Simd : Vectorised<T> {
       shifted[k] = static_cast<const char*>(in[k]) + static_cast<std::size_t>(i) * b;
       ++k;
     }
-    portable(n - i, shifted, static_cast<char*>(out) + static_cast<std::size_t>(i) * out_bytes, 0.0);
+    portable(n - i, shifted, static_cast<char*>(out) + static_cast<std::size_t>(i) * out_bytes, nullptr);
   }
 
-  static void sqrt(I64 n, const void* const* in, void* out, double) {
+  static void sqrt(I64 n, const void* const* in, void* out, const double*) {
     const T* x = arg<T>(in, 0);
     T* y = static_cast<T*>(out);
     rest(P::sqrt, each(n, [&](I64 i) { A::store(y + i, A::sqrt(A::load(x + i))); }), n, in, out, sizeof(T), {sizeof(T)});
   }
-  static void neg(I64 n, const void* const* in, void* out, double) {
+  static void neg(I64 n, const void* const* in, void* out, const double*) {
     const T* x = arg<T>(in, 0);
     T* y = static_cast<T*>(out);
     rest(P::neg, each(n, [&](I64 i) { A::store(y + i, A::flip_sign(A::load(x + i))); }), n, in, out, sizeof(T), {sizeof(T)});
   }
-  static void sign(I64 n, const void* const* in, void* out, double) {
+  static void sign(I64 n, const void* const* in, void* out, const double*) {
     const T* x = arg<T>(in, 0);
     T* y = static_cast<T*>(out);
     const auto one = A::set1(T(1)), minus_one = A::set1(T(-1)), zero = A::set1(T(0));
@@ -341,10 +345,10 @@ template <class T> struct Simd : Vectorised<T> {
       A::store(y + i, A::blend(keep_a, vb, va));
     });
   }
-  static void maximum(I64 n, const void* const* in, void* out, double) {
+  static void maximum(I64 n, const void* const* in, void* out, const double*) {
     rest(P::maximum, pick_first<_CMP_GE_OQ>(n, in, out), n, in, out, sizeof(T), {sizeof(T), sizeof(T)});
   }
-  static void minimum(I64 n, const void* const* in, void* out, double) {
+  static void minimum(I64 n, const void* const* in, void* out, const double*) {
     rest(P::minimum, pick_first<_CMP_LE_OQ>(n, in, out), n, in, out, sizeof(T), {sizeof(T), sizeof(T)});
   }
   template <int C> static void compare(KernelFn portable, I64 n, const void* const* in, void* out) {
@@ -354,12 +358,12 @@ template <class T> struct Simd : Vectorised<T> {
     const I64 done = each(n, [&](I64 i) { A::store_bool(y + i, A::template cmp<C>(A::load(a + i), A::load(b + i))); });
     rest(portable, done, n, in, out, 1, {sizeof(T), sizeof(T)});
   }
-  static void gt(I64 n, const void* const* in, void* out, double) { compare<_CMP_GT_OQ>(P::gt, n, in, out); }
-  static void ge(I64 n, const void* const* in, void* out, double) { compare<_CMP_GE_OQ>(P::ge, n, in, out); }
-  static void lt(I64 n, const void* const* in, void* out, double) { compare<_CMP_LT_OQ>(P::lt, n, in, out); }
-  static void le(I64 n, const void* const* in, void* out, double) { compare<_CMP_LE_OQ>(P::le, n, in, out); }
-  static void eq(I64 n, const void* const* in, void* out, double) { compare<_CMP_EQ_OQ>(P::eq, n, in, out); }
-  static void select(I64 n, const void* const* in, void* out, double) {
+  static void gt(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_GT_OQ>(P::gt, n, in, out); }
+  static void ge(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_GE_OQ>(P::ge, n, in, out); }
+  static void lt(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_LT_OQ>(P::lt, n, in, out); }
+  static void le(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_LE_OQ>(P::le, n, in, out); }
+  static void eq(I64 n, const void* const* in, void* out, const double*) { compare<_CMP_EQ_OQ>(P::eq, n, in, out); }
+  static void select(I64 n, const void* const* in, void* out, const double*) {
     const bool* c = arg<bool>(in, 0);
     const T* a = arg<T>(in, 1);
     const T* b = arg<T>(in, 2);
@@ -369,10 +373,10 @@ template <class T> struct Simd : Vectorised<T> {
   }
 };
 
-void select_bool_portable(I64 n, const void* const* in, void* out, double);
+void select_bool_portable(I64 n, const void* const* in, void* out, const double*);
 
 /// switch on bool branches: 32 bytes per step.
-void select_bool_simd(I64 n, const void* const* in, void* out, double) {
+void select_bool_simd(I64 n, const void* const* in, void* out, const double*) {
   const auto* c = static_cast<const char*>(in[0]);
   const auto* a = static_cast<const char*>(in[1]);
   const auto* b = static_cast<const char*>(in[2]);
@@ -386,16 +390,60 @@ void select_bool_simd(I64 n, const void* const* in, void* out, double) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), r);
   }
   const void* shifted[3] = {c + i, a + i, b + i};
-  select_bool_portable(n - i, shifted, y + i, 0.0);
+  select_bool_portable(n - i, shifted, y + i, nullptr);
 }
 #endif
 
-void select_bool_portable(I64 n, const void* const* in, void* out, double) {
+void select_bool_portable(I64 n, const void* const* in, void* out, const double*) {
   const bool* c = arg<bool>(in, 0);
   const bool* a = arg<bool>(in, 1);
   const bool* b = arg<bool>(in, 2);
   bool* y = static_cast<bool*>(out);
   for (I64 i = 0; i < n; ++i) y[i] = c[i] ? a[i] : b[i];
+}
+
+
+// ---------------------------------------------------------------------------
+// Affine kernels: op(pre_a(a), pre_b(b)) [* post] in one Eigen expression,
+// so a few ops share one pass over the chunk (see find_affine_kernel).
+
+template <int P, class X, class T> auto pre(const X& v, T f) {
+  if constexpr (P == kPreNone) {
+    return v;
+  } else if constexpr (P == kPreAbs) {
+    return v.abs();
+  } else if constexpr (P == kPreScale) {
+    return v * f;
+  } else {
+    return v.abs() * f;
+  }
+}
+
+template <class T, int Op, int PA, int PB, bool Post>
+void affine(I64 n, const void* const* in, void* out, const double* params) {
+  const In<T> a(arg<T>(in, 0), n), b(arg<T>(in, 1), n);
+  const auto pa = pre<PA>(a, static_cast<T>(params[0]));
+  const auto pb = pre<PB>(b, static_cast<T>(params[1]));
+  const auto r = [&] {
+    if constexpr (Op == 0) {
+      return pa + pb;
+    } else if constexpr (Op == 1) {
+      return pa - pb;
+    } else {
+      return pa * pb;
+    }
+  }();
+  Out<T> y(static_cast<T*>(out), n);
+  if constexpr (Post) {
+    y = r * static_cast<T>(params[2]);
+  } else {
+    y = r;
+  }
+}
+
+/// Index: op * 32 + pre_a * 8 + pre_b * 2 + post.
+template <class T, std::size_t... I> constexpr std::array<KernelFn, sizeof...(I)> affine_table(std::index_sequence<I...>) {
+  return {&affine<T, static_cast<int>(I / 32), static_cast<int>(I / 8 % 4), static_cast<int>(I / 2 % 4), I % 2 == 1>...};
 }
 
 template <class K> KernelFn lookup(std::string_view op) {
@@ -448,6 +496,15 @@ KernelFn find_kernel(std::string_view op, std::span<const DType> in, DType out, 
   const bool compare = op == "gt" || op == "ge" || op == "lt" || op == "le" || op == "eq";
   if (out != (compare ? DType::boolean : in[0])) return nullptr;
   return in[0] == DType::float32 ? lookup_for<float>(op, set) : lookup_for<double>(op, set);
+}
+
+KernelFn find_affine_kernel(std::string_view op, DType dtype, int pre_a, int pre_b, bool post) {
+  const int o = op == "add" ? 0 : op == "sub" ? 1 : op == "mul" ? 2 : -1;
+  if (o < 0 || !is_float(dtype) || pre_a < 0 || pre_a > 3 || pre_b < 0 || pre_b > 3) return nullptr;
+  static constexpr auto f32 = affine_table<float>(std::make_index_sequence<96>{});
+  static constexpr auto f64 = affine_table<double>(std::make_index_sequence<96>{});
+  const auto i = static_cast<std::size_t>(o * 32 + pre_a * 8 + pre_b * 2 + (post ? 1 : 0));
+  return dtype == DType::float32 ? f32[i] : f64[i];
 }
 
 void store_chunk(void* dst, const void* src, std::int64_t n, std::size_t bytes, bool stream) {

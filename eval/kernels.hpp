@@ -20,7 +20,8 @@
 
 namespace symgraph::detail {
 
-using KernelFn = void (*)(std::int64_t n, const void* const* in, void* out, double param);
+/// params: scale's factor in params[0]; the affine kernels' (fa, fb, post).
+using KernelFn = void (*)(std::int64_t n, const void* const* in, void* out, const double* params);
 
 /// Which implementation: the best the compiler targets, or the portable
 /// scalar loops (tests compare the two).
@@ -28,8 +29,16 @@ enum class KernelSet { best, portable };
 
 /// The kernel of op `op` with operand dtypes `in` and result dtype `out`, or
 /// nullptr when there is none (the op then runs with its own compute()).
-/// `param` of the kernel is scale's factor; other kernels ignore it.
 KernelFn find_kernel(std::string_view op, std::span<const DType> in, DType out, KernelSet set = KernelSet::best);
+
+/// Transforms of an affine kernel's operand (bit flags).
+enum : int { kPreNone = 0, kPreAbs = 1, kPreScale = 2 };
+/// y = op(pre_a(a), pre_b(b)) [* post] for op add, sub or mul on float or
+/// double, with pre(v) = v, |v|, v * f or |v| * f (f = params[0] for a,
+/// params[1] for b, post = params[2]): several elementwise ops in one pass
+/// over the chunk, rounding after each op exactly as the separate ops do
+/// (this file is compiled with -ffp-contract=off, so no FMA contraction).
+KernelFn find_affine_kernel(std::string_view op, DType dtype, int pre_a, int pre_b, bool post);
 
 /// Writes n elements of `bytes` each from src to dst; with `stream`, uses
 /// non-temporal stores where dst is suitably aligned (call store_fence()

@@ -162,6 +162,8 @@ TEST_CASE("relu and leaky relu compile to one fused kernel and match the referen
     Function fast = compile({x}, outs);
     Function ref = compile_reference({x}, outs);
     CHECK(fast.num_steps() == 1);  // the three share their pass over x
+    // Each relu is one affine pass over x and |x|: (x + |x|) * 0.5, f1 * x + f2 * |x|.
+    CHECK(fast.describe().find("in 4 passes") != std::string::npos);  // |x| once, shared
     std::mt19937 rng(7);
     for (std::int64_t n : {0, 1, 15, 16, 17, 255, 256, 257, 1000, 70001}) {
       const std::vector<Tensor> args = {random_tensor(t, {n}, rng)};
@@ -217,7 +219,8 @@ TEST_CASE("SIMD kernels equal the portable kernels on special values") {
   using detail::KernelSet;
   auto run = [](detail::KernelFn fn, std::int64_t n, std::vector<const void*> in, void* out, double param) {
     in.resize(3, nullptr);
-    fn(n, in.data(), out, param);
+    const double params[3] = {param, 0.0, 0.0};
+    fn(n, in.data(), out, params);
   };
   for (DType t : {DType::float32, DType::float64}) {
     std::mt19937 rng(5);
