@@ -270,6 +270,15 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
     const Tensor& t = *view[nodes_[g.leaves[k]].buffer];
     leaves[k] = {static_cast<const std::byte*>(t.raw()), dtype_size(t.dtype()), depth != 0 && gr.strides[k][depth - 1] != 0};
   }
+  // A non-streaming store of a computed member writes the destination
+  // directly: its chunk buffer (its own, see codegen) is pointed there.
+  std::vector<char> direct(g.stores.size(), 0);
+  for (std::size_t s = 0; s < g.stores.size(); ++s) {
+    const auto r = g.stores[s].ref;
+    bool first = true;
+    for (std::size_t e = 0; e < s; ++e) first = first && g.stores[e].ref != r;
+    direct[s] = !dsts[s].stream && r >= num_leaves && first;
+  }
   const std::int64_t num_tasks = (total + kTask - 1) / kTask;
   std::vector<double> partials(static_cast<std::size_t>(num_tasks) * g.sinks.size(), 0.0);
   bool any_stream = false;
@@ -325,6 +334,8 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
           ref[k] = buf;
         }
       }
+      for (std::size_t s = 0; s < g.stores.size(); ++s)
+        if (direct[s]) ref[g.stores[s].ref] = dsts[s].base + static_cast<std::size_t>(p) * dsts[s].bytes;
       for (const Instr& ins : g.code) {
         in_ptrs[0] = ref[ins.in[0]];
         in_ptrs[1] = ins.in[1] != kNone ? ref[ins.in[1]] : nullptr;
@@ -332,6 +343,7 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
         ins.fn(n, in_ptrs, const_cast<void*>(ref[ins.out]), ins.params.data());
       }
       for (std::size_t s = 0; s < g.stores.size(); ++s) {
+        if (direct[s]) continue;
         const Dst& d = dsts[s];
         store_chunk(d.base + static_cast<std::size_t>(p) * d.bytes, ref[g.stores[s].ref], n, d.bytes, d.stream);
       }
@@ -947,7 +959,9 @@ void Planner::codegen(Group& g) {
   for (std::uint32_t i = 0; i < count; ++i) {
     const Plan& pl = plan[i];
     if (!pl.fn || pl.skip) continue;
-    if (free_slots.empty()) {
+    // A written-out (or aliased, or summed) member gets a chunk buffer of
+    // its own: at run time it may be pointed at the destination (run_group).
+    if (free_slots.empty() || pinned[i]) {
       slot[i] = g.num_scratch++;
     } else {
       slot[i] = free_slots.back();
