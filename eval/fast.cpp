@@ -32,7 +32,7 @@ namespace {
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 /// Elements per chunk: one chunk buffer is 2 KiB (float64) or 1 KiB (float32),
 /// so a kernel's chunk buffers stay in L1 while its inputs stream.
-constexpr std::int64_t kChunk = 256;
+constexpr std::int64_t kChunk = 1024;
 /// Elements per parallel task (a multiple of kChunk). Fixed, not derived from
 /// the thread count, so that sums come out the same with any thread count.
 constexpr std::int64_t kTask = 64 * kChunk;
