@@ -69,9 +69,11 @@ struct Result {
 /// One call of `ours` and one of `eigen`, alternately, `reps` times after a
 /// warm-up; each side's median. `batch` calls per sample for tiny workloads.
 std::pair<double, double> interleaved(int reps, int batch, const std::function<void()>& ours,
-                                      const std::function<void()>& eigen) {
-  ours();
-  eigen();
+                                      const std::function<void()>& eigen, bool warm_up = true) {
+  if (warm_up) {
+    ours();
+    eigen();
+  }
   std::vector<double> a, b;
   for (int r = 0; r < reps; ++r) {
     auto t0 = Clock::now();
@@ -262,7 +264,11 @@ template <class T> struct Bench {
     Function reference = compile_reference({x}, {y});
     const std::vector<Tensor> args = {x_tensor};
     std::vector<Tensor> a, b;
-    auto [ours, ref] = interleaved(std::max(3, reps / 3), 1, [&] { fused.eval_into(args, a); }, [&] { auto out = reference(args); });
+    // The reference evaluator takes about a second per call here: few runs,
+    // and in --quick mode one, with only symgraph warmed up.
+    fused.eval_into(args, a);
+    auto [ours, ref] = interleaved(reps >= 21 ? 5 : 1, 1, [&] { fused.eval_into(args, a); }, [&] { auto out = reference(args); },
+                                   reps >= 21);
     results.push_back({"chain25_vs_op_by_op", dtype, "reused", "reference_evaluator", threads, ours, ref});
     auto [ours2, unf] = interleaved(reps, 1, [&] { fused.eval_into(args, a); }, [&] { unfused.eval_into(args, b); });
     results.push_back({"chain25_vs_op_by_op", dtype, "reused", "unfused_kernels", threads, ours2, unf});
