@@ -1,6 +1,8 @@
 #pragma once
 /// symgraph: symbolic tensor expression graphs. One include for the whole
 /// public API.
+#include "symgraph/autodiff/check.hpp"
+#include "symgraph/autodiff/grad.hpp"
 #include "symgraph/core/error.hpp"
 #include "symgraph/core/graph.hpp"
 #include "symgraph/core/registry.hpp"
