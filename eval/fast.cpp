@@ -534,8 +534,10 @@ struct Planner {
   std::vector<std::vector<std::uint32_t>> users;  // data users, plan indices
   std::vector<std::uint32_t> gid;                 // per plan node: planning group
   std::vector<std::vector<std::uint32_t>> members;
+  std::vector<std::vector<std::uint32_t>> sums;  // per planning group: attached full sums
   std::vector<char> dead_group;
-  std::vector<std::uint32_t> mark;  // search marks
+  std::vector<std::uint32_t> mark;        // search marks, per node
+  std::vector<std::uint32_t> group_mark;  // search marks, per planning group
   std::uint32_t epoch = 0;
 
   const Op* op_broadcast_to = OpRegistry::instance().find("broadcast_to");
@@ -547,62 +549,77 @@ struct Planner {
   /// sum_to only gives a shape).
   bool data_operand(const PNode& n, std::size_t j) const { return !(is_alias(n) && j == 1); }
 
-  /// Some node reachable from `starts` (through data users, ids up to
-  /// `limit`) is in `target`, or the search ran out of budget.
-  template <class InTarget> bool reaches(const std::vector<std::uint32_t>& starts, std::uint32_t limit, InTarget in_target) {
+  /// The kernel (planning group) a node runs in, for members and sums.
+  std::uint32_t group_of(std::uint32_t v) const {
+    if (gid[v] != kNone) return gid[v];
+    return p.nodes_[v].kind == Kind::sink ? p.nodes_[v].group : kNone;
+  }
+
+  /// Some node reachable from `starts` is in `target`, or the search ran out
+  /// of budget. Reachability is that of the step graph, not only of the
+  /// nodes: a kernel runs as one step, so reaching any of its nodes continues
+  /// from all of them (two kernels can form a cycle without any node path
+  /// leaving one and returning to it).
+  template <class InTarget> bool reaches(const std::vector<std::uint32_t>& starts, InTarget in_target) {
     ++epoch;
+    if (group_mark.size() < members.size()) group_mark.resize(members.size(), 0);
     std::vector<std::uint32_t> stack;
     std::size_t visited = 0;
-    for (auto s : starts)
-      if (s <= limit && mark[s] != epoch) {
-        mark[s] = epoch;
-        stack.push_back(s);
-      }
+    auto push = [&](std::uint32_t u) {
+      if (mark[u] == epoch) return;
+      mark[u] = epoch;
+      stack.push_back(u);
+    };
+    for (auto s : starts) push(s);
     while (!stack.empty()) {
       const auto v = stack.back();
       stack.pop_back();
       if (in_target(v)) return true;
       if (++visited > kSearchBudget) return true;
-      for (auto u : users[v])
-        if (u <= limit && mark[u] != epoch) {
-          mark[u] = epoch;
-          stack.push_back(u);
-        }
+      for (auto u : users[v]) push(u);
+      const auto g = group_of(v);
+      if (g != kNone && group_mark[g] != epoch) {
+        group_mark[g] = epoch;
+        for (auto m : members[g]) push(m);
+        for (auto m : sums[g]) push(m);
+      }
     }
     return false;
   }
 
-  /// Users of the nodes of `set` that are outside both groups a and b.
-  std::vector<std::uint32_t> external_users(const std::vector<std::uint32_t>& set, std::uint32_t a, std::uint32_t b) {
+  /// Users outside groups a and b of the members and sums of group g: the
+  /// ways out of g (a sum is a result of its kernel like a member).
+  std::vector<std::uint32_t> external_users(std::uint32_t g, std::uint32_t a, std::uint32_t b) {
     std::vector<std::uint32_t> out;
-    for (auto v : set)
-      for (auto u : users[v])
-        if (gid[u] != a && gid[u] != b) out.push_back(u);
+    for (const auto* set : {&members[g], &sums[g]})
+      for (auto v : *set)
+        for (auto u : users[v])
+          if (gid[u] != a && gid[u] != b) out.push_back(u);
     return out;
   }
-  std::uint32_t max_member(std::uint32_t g) const {
-    return *std::max_element(members[g].begin(), members[g].end());
-  }
-  /// a and b as one kernel keeps every group convex: no path leaves one and
-  /// enters the other.
+  /// a and b as one kernel keeps the step graph acyclic: no path from one
+  /// to the other through anything else.
   bool can_merge(std::uint32_t a, std::uint32_t b) {
     if (members[a].size() + members[b].size() > 4096) return false;
     const auto in_a = [&](std::uint32_t v) { return gid[v] == a; };
     const auto in_b = [&](std::uint32_t v) { return gid[v] == b; };
-    return !reaches(external_users(members[a], a, b), max_member(b), in_b) &&
-           !reaches(external_users(members[b], a, b), max_member(a), in_a);
+    return !reaches(external_users(a, a, b), in_b) && !reaches(external_users(b, a, b), in_a);
   }
   std::uint32_t merge(std::uint32_t a, std::uint32_t b) {
     if (members[a].size() < members[b].size()) std::swap(a, b);
     for (auto v : members[b]) gid[v] = a;
     members[a].insert(members[a].end(), members[b].begin(), members[b].end());
     members[b].clear();
+    for (auto v : sums[b]) p.nodes_[v].group = a;
+    sums[a].insert(sums[a].end(), sums[b].begin(), sums[b].end());
+    sums[b].clear();
     dead_group[b] = 1;
     return a;
   }
   std::uint32_t new_group(std::uint32_t v) {
     const auto g = static_cast<std::uint32_t>(members.size());
     members.push_back({v});
+    sums.emplace_back();
     dead_group.push_back(0);
     gid[v] = g;
     return g;
@@ -637,11 +654,12 @@ void Planner::plan_groups() {
     for (auto c : candidates) {
       if (dead_group[c]) continue;
       if (g == kNone) {
-        // v's users outside c must not lead back into c.
         std::vector<std::uint32_t> outside;
         for (auto u : users[v])
           if (gid[u] != c) outside.push_back(u);
-        if (outside.empty() || !reaches(outside, max_member(c), [&](std::uint32_t x) { return gid[x] == c; })) {
+        // v's users outside c must not lead back into c. (Nothing can lead
+        // from c to v: every kernel so far holds only nodes after v.)
+        if (outside.empty() || !reaches(outside, [&](std::uint32_t x) { return gid[x] == c; })) {
           members[c].push_back(v);
           gid[v] = c;
           g = c;
@@ -665,9 +683,10 @@ void Planner::attach_sums() {
     if (nodes[v].kind != Kind::fused || !is_float(nodes[v].type.dtype)) continue;
     if (n.attrs.get<std::vector<std::int64_t>>("axes").size() != nodes[v].type.shape.size()) continue;
     const std::uint32_t g = gid[v];
-    if (reaches(users[s], max_member(g), [&](std::uint32_t x) { return gid[x] == g; })) continue;
+    if (reaches(users[s], [&](std::uint32_t x) { return gid[x] == g; })) continue;
     n.kind = Kind::sink;
     n.group = g;
+    sums[g].push_back(s);
   }
 }
 
@@ -700,11 +719,7 @@ void Planner::merge_siblings() {
       std::vector<std::uint32_t> common;
       std::set_intersection(la.begin(), la.end(), lb.begin(), lb.end(), std::back_inserter(common));
       if (common.empty() || !can_merge(a, b)) continue;
-      const auto m = merge(a, b);
-      // Sinks follow their group.
-      for (auto& n : nodes)
-        if (n.kind == Kind::sink && (n.group == a || n.group == b)) n.group = m;
-      live[i] = m;
+      live[i] = merge(a, b);  // sums follow their group
       break;
     }
   }
@@ -794,7 +809,18 @@ void Planner::emit() {
     for (auto t : succ[s])
       if (--indeg[t] == 0) ready.push({first_node[t], t});
   }
-  if (p.steps_.size() != steps.size()) throw Error("compile: internal error: the fused schedule has a cycle");
+  if (p.steps_.size() != steps.size()) {
+    std::string msg = "compile: internal error: the fused schedule has a cycle among:";
+    for (std::uint32_t st = 0; st < steps.size(); ++st) {
+      if (order_of_step[st] != kNone) continue;
+      msg += "\n step " + std::to_string(st) + (steps[st].fused ? " kernel:" : " op:");
+      for (std::uint32_t v = 0; v < n_nodes; ++v)
+        if (step_of[v] == st) msg += " " + std::to_string(v) + "=" + nodes[v].op->name();
+      msg += " -> steps";
+      for (auto t : succ[st]) msg += " " + std::to_string(t);
+    }
+    throw Error(msg);
+  }
 
   // A buffer that is no output dies after the last step reading it.
   std::vector<std::uint32_t> last_reader(p.num_buffers_, kNone);
@@ -1092,7 +1118,7 @@ Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outpu
   }
   for (const Expr& e : outputs) p->outputs_.push_back(plan_of[e.id()]);
 
-  Planner planner{store, options, *p, {}, {}, {}, {}, {}, 0};
+  Planner planner{store, options, *p, {}, {}, {}, {}, {}, {}, {}, 0};
   planner.users.resize(nodes.size());
   for (std::uint32_t v = 0; v < nodes.size(); ++v) {
     const PNode& n = nodes[v];

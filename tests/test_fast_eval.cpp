@@ -112,7 +112,7 @@ RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic) {
     std::size_t a = d(rng), b = d(rng);
     return pool[std::max(a, b)];
   };
-  std::uniform_int_distribution<int> op(0, 21);
+  std::uniform_int_distribution<int> op(0, 24);
   const auto specials = special_values<double>();
   std::uniform_int_distribution<std::size_t> sv(0, specials.size() - 1);
   for (int step = 0; step < 24; ++step) {
@@ -144,6 +144,17 @@ RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic) {
       case 19: floats.push_back(add(a, constant_like(a, specials[sv(rng)]))); break;
       case 20: floats.push_back(broadcast_to(a, b)); break;
       case 21: floats.push_back(relu(a, 0.1)); break;
+      // Non-elementwise ops between kernels. Not a sum over every axis of
+      // a fused value: the kernel adds those in another order (tested below).
+      case 22:
+        if (a.rank() >= 1) floats.push_back(sum(a, {-1}, true));
+        break;
+      case 23:
+        if (a.rank() >= 1) floats.push_back(max(a, {0}, true) - b);
+        break;
+      case 24:  // a value minus a reduction of itself: the kernel must not swallow it
+        if (a.rank() >= 1) floats.push_back(sub(a, sum(sum(a, {-1}, true))));
+        break;
     }
   }
   r.outputs.push_back(floats.back());
@@ -392,6 +403,43 @@ TEST_CASE("full sums are reduced inside the kernel: bounded difference, independ
     // (n - 1) * eps * sum|y| (|y| <= |x|).
     CHECK(std::abs(a[0].at(0) - r[0].at(0)) <= 2.0 * static_cast<double>(v.size()) * eps * abs_sum);
   }
+}
+
+TEST_CASE("gradient graphs from grad(): fused equals reference") {
+  std::mt19937 rng(17);
+  for (DType t : {DType::float32, DType::float64}) {
+    Graph g;
+    Expr x = g.input("x", t, {kSymbolic, 5});
+    Expr w = g.input("w", t, {5});
+    Expr h = relu(x * w, 0.1);
+    Expr y = where(h > 0.5, exp(-h), maximum(h, w) / (abs(x) + 1.0)) + tanh(x) * sqrt(abs(w));
+    // Not summed over every axis first: those sums are exact as well.
+    Expr cost = sum(sum(y, {1}), {0});
+    const std::vector<Expr> gr = grad(cost, {x, w});
+    const std::vector<Expr> outs = {gr[0], gr[1]};
+    for (std::int64_t rows : {1, 4, 300}) {
+      const std::vector<Tensor> args = {random_tensor(t, {rows, 5}, rng), random_tensor(t, {5}, rng)};
+      check_same(compile({x, w}, outs)(args), compile_reference({x, w}, outs)(args), "grad rows " + std::to_string(rows));
+    }
+  }
+  // The forward and gradient of sum(leaky_relu(x)): one kernel, one pass.
+  Graph g;
+  Expr x = g.input("x", DType::float32, {kSymbolic});
+  Expr cost = sum(relu(x, 0.1));
+  Function f = compile({x}, {cost, grad(cost, {x})[0]});
+  CHECK(f.num_steps() == 1);
+  const std::vector<Tensor> args = {Tensor::from_list<float>({-2, -0.0f, 0, 3, NAN})};
+  const auto a = f(args), b = compile_reference({x}, {cost, grad(cost, {x})[0]})(args);
+  check_same({a[1]}, {b[1]}, "gradient");
+}
+
+TEST_CASE("a full sum that feeds back into its own kernel stays a separate step") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic});
+  Expr y = x * 2.0;
+  Expr z = relu(y - sum(y), 0.5);  // y and z could fuse, but z needs all of sum(y)
+  const std::vector<Tensor> args = {Tensor::from_list<double>({1, -2, 3.5, 0.25})};
+  check_same(compile({x}, {z, y})(args), compile_reference({x}, {z, y})(args), "feedback");
 }
 
 TEST_CASE("a chain of 1,000,000 elementwise nodes") {
