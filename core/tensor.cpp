@@ -8,11 +8,11 @@ namespace {
 
 std::shared_ptr<std::byte[]> allocate(std::size_t bytes) {
   // 64-byte alignment for SIMD kernels; at least one line so empty tensors
-  // still have a valid pointer.
+  // still have a valid pointer. Not zero-filled here: the constructor fills,
+  // Tensor::uninitialized leaves the pages untouched.
   const std::size_t rounded = ((bytes + 63) / 64) * 64 + 64;
   void* p = std::aligned_alloc(64, rounded);
   if (!p) throw Error("Tensor: cannot allocate " + std::to_string(bytes) + " bytes");
-  std::memset(p, 0, rounded);
   return std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
 }
 
@@ -20,7 +20,13 @@ std::shared_ptr<std::byte[]> allocate(std::size_t bytes) {
 
 Tensor::Tensor() : Tensor(DType::float64, {}) {}
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DType dtype, Shape shape) : Tensor(dtype, std::move(shape), NoInit{}) {
+  std::memset(raw(), 0, nbytes());
+}
+
+Tensor Tensor::uninitialized(DType dtype, Shape shape) { return Tensor(dtype, std::move(shape), NoInit{}); }
+
+Tensor::Tensor(DType dtype, Shape shape, NoInit) : dtype_(dtype), shape_(std::move(shape)) {
   size_ = 1;
   for (auto d : shape_) {
     if (d < 0)

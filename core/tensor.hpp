@@ -29,6 +29,10 @@ class Tensor {
   /// Zero-filled tensor. Throws Error for a symbolic or negative dimension.
   Tensor(DType dtype, Shape shape);
 
+  /// A tensor whose elements are not initialised (no zero fill, so its pages
+  /// are touched only when first written): for evaluators that overwrite
+  /// every element. Throws like the constructor.
+  static Tensor uninitialized(DType dtype, Shape shape);
   /// A 0-d tensor holding `value` converted to `dtype`.
   static Tensor scalar(double value, DType dtype = DType::float64);
   /// Copies `values` into a tensor of `shape` (a 1-d tensor when omitted).
@@ -91,6 +95,8 @@ class Tensor {
   }
   [[noreturn]] void throw_dtype_mismatch(DType requested) const;
   std::pair<Eigen::Index, Eigen::Index> matrix_dims() const;
+  struct NoInit {};
+  Tensor(DType dtype, Shape shape, NoInit);
 
   DType dtype_ = DType::float64;
   Shape shape_;

@@ -1,5 +1,12 @@
 #pragma once
 /// Compiling a graph into a callable function over Tensor values.
+///
+/// compile() plans once (schedule, fusion of elementwise ops into single-pass
+/// vectorised kernels, buffer reuse; see docs/performance.md) and returns a
+/// Function. compile_reference() evaluates one op at a time with each op's own
+/// kernel: it is the oracle the fast evaluator is tested against.
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -7,49 +14,75 @@
 
 namespace symgraph {
 
-/// A compiled function: a schedule of the nodes the outputs need, with
-/// buffers released after their last use. It holds no reference to the
-/// graph it came from and is immutable, so one Function may be called from
-/// several threads at once.
+namespace detail {
+class Program;
+}
+
+/// Settings of compile().
+struct CompileOptions {
+  /// Threads one call may use on large tensors, the calling thread included;
+  /// 0 means every hardware thread. Small tensors always run on the caller.
+  int num_threads = 0;
+  /// Fuse connected elementwise ops into one kernel. false gives one
+  /// (vectorised) kernel per op: the op-by-op baseline of the benchmark.
+  bool fuse = true;
+  /// Outputs of at least this many bytes are written with streaming
+  /// (non-temporal) stores, which skip reading the destination into the
+  /// cache first; use SIZE_MAX to never stream.
+  std::size_t streaming_store_bytes = std::size_t{16} << 20;
+};
+
+/// A compiled function. It holds no reference to the graph it came from and
+/// is immutable: one Function may be called from several threads at once.
+/// Copies share the compiled program.
 class Function {
  public:
   /// Evaluates the outputs for `args` (one tensor per declared input, in
-  /// order). Throws Error for a wrong number of arguments, a wrong dtype, or
-  /// a shape that does not fit the declared one or the graph's broadcasting.
+  /// order) into new tensors. Throws Error for a wrong number of arguments, a
+  /// wrong dtype, or a shape that does not fit the declared one or the
+  /// graph's broadcasting.
   std::vector<Tensor> operator()(const std::vector<Tensor>& args) const;
 
-  std::size_t num_inputs() const { return input_slots_.size(); }
-  std::size_t num_outputs() const { return output_slots_.size(); }
+  /// Like operator(), writing into `outputs`: outputs[i] is reused when it
+  /// already has output i's dtype and shape and shares storage with no
+  /// argument and no other output; otherwise (or when `outputs` is shorter)
+  /// it is replaced by a new tensor. Calling eval_into in a loop with the same
+  /// vector therefore allocates nothing after the first call.
+  void eval_into(const std::vector<Tensor>& args, std::vector<Tensor>& outputs) const;
+
+  std::size_t num_inputs() const { return input_names_.size(); }
+  std::size_t num_outputs() const { return num_outputs_; }
   const std::vector<std::string>& input_names() const { return input_names_; }
   const std::vector<TensorType>& input_types() const { return input_types_; }
-  /// Number of op applications per call.
-  std::size_t num_steps() const { return steps_.size(); }
+  /// Kernel launches per call: op applications for compile_reference, fused
+  /// kernels plus unfused ops for compile.
+  std::size_t num_steps() const;
+  /// Threads a call may use (resolved from CompileOptions::num_threads).
+  int num_threads() const;
+  /// The plan, one line per step, e.g. "fused[3 ops: abs add scale] -> 1 output".
+  std::string describe() const;
 
  private:
   friend Function compile_reference(const std::vector<Expr>&, const std::vector<Expr>&);
-  struct Step {
-    const Op* op;
-    Attrs attrs;
-    std::vector<std::uint32_t> inputs;  // slots
-    std::uint32_t output;               // slot
-    std::vector<std::uint32_t> release; // slots dead after this step
-  };
+  friend Function compile(const std::vector<Expr>&, const std::vector<Expr>&, const CompileOptions&);
   void check_args(const std::vector<Tensor>& args) const;
 
-  std::vector<Step> steps_;
-  std::size_t num_slots_ = 0;
-  std::vector<std::uint32_t> input_slots_;
+  std::shared_ptr<const detail::Program> program_;
   std::vector<std::string> input_names_;
   std::vector<TensorType> input_types_;
-  std::vector<std::uint32_t> output_slots_;
+  std::size_t num_outputs_ = 0;
 };
 
 /// Compiles `outputs` as a function of `inputs` (input nodes, in argument
-/// order) with the reference evaluator: one op at a time, no rewriting.
-/// Every input node the outputs depend on must be listed.
+/// order) with the reference evaluator: one op at a time, each op's own
+/// kernel, no rewriting. Every input node the outputs depend on must be listed.
 Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs);
 
-/// Compiles `outputs` as a function of `inputs`.
-Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs);
+/// Compiles `outputs` as a function of `inputs` with the planned, fused
+/// evaluator. Results equal compile_reference's bit for bit, except full sums
+/// (sum over every axis of a fused value), which are added chunk by chunk, in
+/// another order than the reference's (see docs/performance.md).
+Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
+                 const CompileOptions& options = {});
 
 }  // namespace symgraph

@@ -87,7 +87,10 @@ struct Log final : UnaryFloat<Log> {
 /// y = sqrt(x).  dy/dx = 1 / (2 y) (inf at 0).
 struct Sqrt final : UnaryFloat<Sqrt> {
   Sqrt() : UnaryFloat("sqrt") {}
-  static auto eval(const auto& x) { return x.sqrt(); }
+  // libm, not x.sqrt(): with EIGEN_FAST_MATH (Eigen's default) the float
+  // packet sqrt of AVX and AVX-512 is rsqrt plus a Newton step, not
+  // correctly rounded, and gives +0 for -0.
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::sqrt(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g / scale(y, 2.0)}; }
 };
 

@@ -1,0 +1,1143 @@
+// The planned evaluator behind compile(). See docs/performance.md.
+//
+// Compile time: the nodes the outputs need, constant subgraphs folded, then
+// connected elementwise ops of one static shape grouped into fused kernels
+// (with full sums of a member attached as reductions), a step schedule, and
+// which values live in buffers and when each dies.
+//
+// Call time: concrete shapes (cached per argument shapes), then each step:
+// a fused kernel walks its iteration space in small chunks, every member op
+// computing one chunk into a cache-resident chunk buffer, so each input is
+// read from memory once and each materialised value written once.
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <queue>
+
+#include "symgraph/core/registry.hpp"
+#include "symgraph/eval/function.hpp"
+#include "symgraph/eval/kernels.hpp"
+#include "symgraph/eval/program.hpp"
+#include "symgraph/eval/thread_pool.hpp"
+#include "symgraph/ops/kernels.hpp"
+
+namespace symgraph::detail {
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+/// Elements per chunk: one chunk buffer is 2 KiB (float64) or 1 KiB (float32),
+/// so a kernel's chunk buffers stay in L1 while its inputs stream.
+constexpr std::int64_t kChunk = 1024;
+/// Elements per parallel task (a multiple of kChunk). Fixed, not derived from
+/// the thread count, so that sums come out the same with any thread count.
+constexpr std::int64_t kTask = 64 * kChunk;
+/// Below this many elements a kernel runs on the calling thread only.
+constexpr std::int64_t kParallelMin = 4 * kTask;
+/// Constant subgraphs up to this many elements are evaluated at compile time.
+constexpr std::int64_t kFoldMax = 1 << 16;
+/// Work bound of one reachability search during planning; past it the
+/// planner assumes a path exists and does not merge.
+constexpr std::size_t kSearchBudget = 1 << 14;
+
+enum class Kind : std::uint8_t {
+  input,     // an argument
+  constant,  // a constant node or a folded constant subgraph
+  fused,     // a member of a fused kernel
+  sink,      // a full sum computed by a fused kernel
+  opaque,    // runs with its op's compute()
+  shape,     // only its shape is needed (an operand of broadcast_to/sum_to)
+};
+
+struct PNode {
+  const Op* op = nullptr;
+  Attrs attrs;
+  std::vector<std::uint32_t> inputs;  // plan indices
+  TensorType type;                    // declared
+  Kind kind = Kind::opaque;
+  std::uint32_t arg = kNone;     // input: argument index
+  std::uint32_t value = kNone;   // constant: index into constants
+  std::uint32_t group = kNone;   // fused or sink: its group
+  std::uint32_t buffer = kNone;  // materialised: buffer index
+  KernelFn kernel = nullptr;     // fused: nullptr for an alias (broadcast_to, sum_to)
+};
+
+struct Instr {
+  KernelFn fn;
+  std::array<double, 3> params;
+  std::array<std::uint32_t, 3> in;  // refs
+  std::uint32_t out;                // ref
+};
+
+struct Group {
+  std::vector<std::uint32_t> members;  // plan nodes, topological
+  std::vector<std::uint32_t> leaves;   // plan nodes read from buffers (ref = position)
+  std::vector<std::uint32_t> member_ref;
+  std::vector<Instr> code;
+  struct Out {
+    std::uint32_t ref;
+    std::uint32_t node;
+  };
+  std::vector<Out> stores;  // members written to their buffers
+  std::vector<Out> sinks;   // full sums (node = the sum node)
+  std::uint32_t num_scratch = 0;
+  std::vector<std::uint32_t> sum_to_members;  // need operand shape == own shape
+};
+
+struct Step {
+  bool fused;
+  std::uint32_t index;                 // group or plan node
+  std::vector<std::uint32_t> release;  // intermediate buffers dead after it
+};
+
+/// Everything that depends on the concrete argument shapes.
+struct Instance {
+  std::vector<Shape> shapes;  // per plan node
+  struct GroupRun {
+    bool fused = true;
+    std::int64_t size = 0;
+    std::int64_t inner = 1;
+    std::vector<std::int64_t> dims;                 // collapsed iteration dims
+    std::vector<std::vector<std::int64_t>> strides; // per leaf, per dim
+  };
+  std::vector<GroupRun> groups;
+};
+
+struct Scratch {
+  std::vector<std::byte> bytes;
+  std::byte* get(std::size_t n) {
+    if (bytes.size() < n + 64) bytes.resize(n + 64);
+    auto p = reinterpret_cast<std::uintptr_t>(bytes.data());
+    return bytes.data() + ((64 - p % 64) % 64);
+  }
+};
+
+class FastProgram final : public Program {
+ public:
+  void run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool reuse) const override;
+  std::size_t num_steps() const override { return steps_.size(); }
+  int num_threads() const override { return threads_; }
+  std::string describe() const override;
+
+  std::vector<PNode> nodes_;
+  std::vector<Tensor> constants_;
+  std::vector<Group> groups_;
+  std::vector<Step> steps_;
+  std::uint32_t num_buffers_ = 0;
+  std::vector<char> buffer_is_output_;
+  std::vector<std::uint32_t> outputs_;  // plan nodes
+  int threads_ = 1;
+  std::size_t stream_bytes_ = SIZE_MAX;
+  std::vector<TensorType> arg_types_;
+  std::shared_ptr<const Instance> static_instance_;  // when every shape is known
+
+  std::shared_ptr<const Instance> instance_for(const std::vector<Tensor>& args) const;
+  std::shared_ptr<const Instance> make_instance(const std::vector<Tensor>* args) const;
+
+ private:
+  void run_group(const Group& g, const Instance::GroupRun& gr, std::vector<const Tensor*>& view,
+                 std::vector<Tensor>& owned, const std::vector<char>& fresh) const;
+  void run_group_unfused(const Group& g, const Instance& inst, std::vector<const Tensor*>& view,
+                         std::vector<Tensor>& owned) const;
+  void run_opaque(std::uint32_t node, const Instance& inst, std::vector<const Tensor*>& view,
+                  std::vector<Tensor>& owned) const;
+  /// A buffer for an intermediate: from the pool, or new (then `fresh`).
+  Tensor acquire(const TensorType& t, bool& fresh) const;
+  void release(Tensor t) const;
+
+  mutable std::mutex cache_mutex_;
+  mutable std::vector<std::pair<std::vector<Shape>, std::shared_ptr<const Instance>>> cache_;
+  mutable std::mutex pool_mutex_;
+  mutable std::multimap<std::pair<DType, Shape>, Tensor> pool_;
+};
+
+// ---------------------------------------------------------------------------
+// Call time.
+
+std::shared_ptr<const Instance> FastProgram::make_instance(const std::vector<Tensor>* args) const {
+  auto inst = std::make_shared<Instance>();
+  inst->shapes.resize(nodes_.size());
+  std::vector<TensorType> types;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const PNode& n = nodes_[i];
+    if (n.kind == Kind::input) {
+      inst->shapes[i] = args ? (*args)[n.arg].shape() : n.type.shape;
+    } else if (n.kind == Kind::constant) {
+      inst->shapes[i] = constants_[n.value].shape();
+    } else {
+      types.clear();
+      for (auto in : n.inputs) types.push_back({nodes_[in].type.dtype, inst->shapes[in]});
+      // The op's own inference with concrete shapes: the reference
+      // evaluator's checks and messages.
+      inst->shapes[i] = n.op->infer(types, n.attrs).shape;
+    }
+  }
+  inst->groups.resize(groups_.size());
+  for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
+    const Group& g = groups_[gi];
+    Instance::GroupRun& r = inst->groups[gi];
+    const Shape& shape = inst->shapes[g.members.front()];
+    for (auto m : g.members) r.fused = r.fused && inst->shapes[m] == shape;
+    for (auto m : g.sum_to_members) r.fused = r.fused && inst->shapes[nodes_[m].inputs[0]] == shape;
+    if (!r.fused) continue;
+    std::vector<const Shape*> leaf_shapes;
+    for (auto l : g.leaves) leaf_shapes.push_back(&inst->shapes[l]);
+    BroadcastPlan plan = plan_broadcast(shape, leaf_shapes);
+    r.size = num_elements(shape);
+    r.dims = std::move(plan.dims);
+    r.strides = std::move(plan.strides);
+    r.inner = r.dims.empty() ? 1 : r.dims.back();
+  }
+  return inst;
+}
+
+std::shared_ptr<const Instance> FastProgram::instance_for(const std::vector<Tensor>& args) const {
+  if (static_instance_) return static_instance_;
+  {
+    std::lock_guard lock(cache_mutex_);
+    for (const auto& [shapes, inst] : cache_) {
+      bool same = true;
+      for (std::size_t i = 0; same && i < args.size(); ++i) same = shapes[i] == args[i].shape();
+      if (same) return inst;
+    }
+  }
+  auto inst = make_instance(&args);  // may throw the reference's shape errors
+  std::vector<Shape> key;
+  for (const Tensor& a : args) key.push_back(a.shape());
+  std::lock_guard lock(cache_mutex_);
+  // A few recent argument shapes; the oldest is dropped.
+  if (cache_.size() >= 8) cache_.erase(cache_.begin());
+  cache_.emplace_back(std::move(key), inst);
+  return inst;
+}
+
+Tensor FastProgram::acquire(const TensorType& t, bool& fresh) const {
+  fresh = false;
+  {
+    std::lock_guard lock(pool_mutex_);
+    auto it = pool_.find({t.dtype, t.shape});
+    if (it != pool_.end()) {
+      Tensor out = std::move(it->second);
+      pool_.erase(it);
+      return out;
+    }
+  }
+  fresh = true;
+  return Tensor::uninitialized(t.dtype, t.shape);
+}
+
+void FastProgram::release(Tensor t) const {
+  std::lock_guard lock(pool_mutex_);
+  // Enough for a few concurrent calls; beyond that, memory goes back.
+  if (pool_.size() < 64) pool_.emplace(std::pair{t.dtype(), t.shape()}, std::move(t));
+}
+
+thread_local Scratch tls_scratch;
+
+void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::vector<const Tensor*>& view,
+                            std::vector<Tensor>& owned, const std::vector<char>& fresh) const {
+  const std::size_t num_leaves = g.leaves.size();
+  const std::size_t num_refs = num_leaves + g.num_scratch;
+  const std::int64_t total = gr.size;
+  const std::size_t depth = gr.dims.size();
+
+  // Destinations (allocated by the caller of run_group) and leaf sources.
+  struct Dst {
+    std::byte* base;
+    std::size_t bytes;
+    bool stream;
+  };
+  std::vector<Dst> dsts;
+  for (const auto& s : g.stores) {
+    const auto b = nodes_[s.node].buffer;
+    Tensor& t = owned[b];
+    // Streaming stores skip reading the destination into the cache, which
+    // pays off on memory written before. On fresh pages the kernel has just
+    // zeroed each page in the cache, and streaming past it costs more.
+    dsts.push_back({static_cast<std::byte*>(t.raw()), dtype_size(t.dtype()), !fresh[b] && t.nbytes() >= stream_bytes_});
+  }
+  struct Leaf {
+    const std::byte* base;
+    std::size_t bytes;
+    bool contiguous;  // else constant along the inner dimension
+  };
+  std::vector<Leaf> leaves(num_leaves);
+  for (std::size_t k = 0; k < num_leaves; ++k) {
+    const Tensor& t = *view[nodes_[g.leaves[k]].buffer];
+    leaves[k] = {static_cast<const std::byte*>(t.raw()), dtype_size(t.dtype()), depth != 0 && gr.strides[k][depth - 1] != 0};
+  }
+  // A non-streaming store of a computed member writes the destination
+  // directly: its chunk buffer (its own, see codegen) is pointed there.
+  std::vector<char> direct(g.stores.size(), 0);
+  for (std::size_t s = 0; s < g.stores.size(); ++s) {
+    const auto r = g.stores[s].ref;
+    bool first = true;
+    for (std::size_t e = 0; e < s; ++e) first = first && g.stores[e].ref != r;
+    direct[s] = !dsts[s].stream && r >= num_leaves && first;
+  }
+  const std::int64_t num_tasks = (total + kTask - 1) / kTask;
+  std::vector<double> partials(static_cast<std::size_t>(num_tasks) * g.sinks.size(), 0.0);
+  bool any_stream = false;
+  for (const Dst& d : dsts) any_stream |= d.stream;
+
+  auto run_range = [&](std::int64_t task) {
+    const std::int64_t begin = task * kTask, end = std::min(total, begin + kTask);
+    // Chunk buffers: scratch refs, then one per leaf for broadcast fills.
+    std::byte* scratch = tls_scratch.get((num_refs + num_leaves) * kChunk * 8);
+    const void* ptrs[256];
+    std::vector<const void*> big_ptrs;
+    const void** ref = ptrs;
+    if (num_refs > 256) {
+      big_ptrs.resize(num_refs);
+      ref = big_ptrs.data();
+    }
+    for (std::size_t s = 0; s < g.num_scratch; ++s) ref[num_leaves + s] = scratch + s * kChunk * 8;
+    std::byte* fill_area = scratch + g.num_scratch * kChunk * 8;
+    std::vector<const std::byte*> filled_src(num_leaves, nullptr);
+    std::vector<std::int64_t> filled_n(num_leaves, 0);
+    std::vector<std::int64_t> offset(num_leaves, 0);
+    double* acc = g.sinks.empty() ? nullptr : &partials[static_cast<std::size_t>(task) * g.sinks.size()];
+    const void* in_ptrs[3];
+
+    for (std::int64_t p = begin; p < end;) {
+      const std::int64_t row = p / gr.inner, col = p % gr.inner;
+      const std::int64_t n = std::min({kChunk, gr.inner - col, end - p});
+      std::fill(offset.begin(), offset.end(), 0);
+      if (depth > 1) {
+        for (std::int64_t rest = row, d = static_cast<std::int64_t>(depth) - 2; d >= 0; --d) {
+          const auto du = static_cast<std::size_t>(d);
+          const std::int64_t i = rest % gr.dims[du];
+          rest /= gr.dims[du];
+          for (std::size_t k = 0; k < num_leaves; ++k) offset[k] += i * gr.strides[k][du];
+        }
+      }
+      for (std::size_t k = 0; k < num_leaves; ++k) {
+        const Leaf& l = leaves[k];
+        if (l.contiguous) {
+          const std::byte* src = l.base + static_cast<std::size_t>(offset[k] + col) * l.bytes;
+          ref[k] = src;
+          // The next chunk of this run, requested while this one computes.
+          const std::int64_t ahead = std::min(kChunk, gr.inner - col - n);
+          if (ahead > 0) prefetch_range(src + static_cast<std::size_t>(n) * l.bytes, static_cast<std::size_t>(ahead) * l.bytes);
+        } else {
+          const std::byte* src = l.base + static_cast<std::size_t>(offset[k]) * l.bytes;
+          std::byte* buf = fill_area + k * kChunk * 8;
+          if (src != filled_src[k] || n > filled_n[k]) {
+            fill_chunk(buf, src, kChunk, l.bytes);
+            filled_src[k] = src;
+            filled_n[k] = kChunk;
+          }
+          ref[k] = buf;
+        }
+      }
+      for (std::size_t s = 0; s < g.stores.size(); ++s)
+        if (direct[s]) ref[g.stores[s].ref] = dsts[s].base + static_cast<std::size_t>(p) * dsts[s].bytes;
+      for (const Instr& ins : g.code) {
+        in_ptrs[0] = ref[ins.in[0]];
+        in_ptrs[1] = ins.in[1] != kNone ? ref[ins.in[1]] : nullptr;
+        in_ptrs[2] = ins.in[2] != kNone ? ref[ins.in[2]] : nullptr;
+        ins.fn(n, in_ptrs, const_cast<void*>(ref[ins.out]), ins.params.data());
+      }
+      for (std::size_t s = 0; s < g.stores.size(); ++s) {
+        if (direct[s]) continue;
+        const Dst& d = dsts[s];
+        store_chunk(d.base + static_cast<std::size_t>(p) * d.bytes, ref[g.stores[s].ref], n, d.bytes, d.stream);
+      }
+      for (std::size_t s = 0; s < g.sinks.size(); ++s) {
+        const DType t = nodes_[g.sinks[s].node].type.dtype;
+        const double c = sum_chunk(ref[g.sinks[s].ref], n, t);
+        // Accumulated in the element type, like the reference's sum.
+        acc[s] = t == DType::float32 ? static_cast<double>(static_cast<float>(acc[s]) + static_cast<float>(c)) : acc[s] + c;
+      }
+      p += n;
+    }
+    if (any_stream) store_fence();
+  };
+
+  const int participants =
+      total >= kParallelMin ? static_cast<int>(std::min<std::int64_t>(threads_, total / kTask)) : 1;
+  if (participants <= 1) {
+    for (std::int64_t t = 0; t < num_tasks; ++t) run_range(t);
+  } else {
+    parallel_for(num_tasks, participants, run_range);
+  }
+
+  // Sums: task partials added in task order, so the result does not depend
+  // on which thread ran which task.
+  for (std::size_t s = 0; s < g.sinks.size(); ++s) {
+    const PNode& sn = nodes_[g.sinks[s].node];
+    Tensor& out = owned[sn.buffer];
+    if (sn.type.dtype == DType::float32) {
+      float a = 0.0f;
+      for (std::int64_t t = 0; t < num_tasks; ++t) a += static_cast<float>(partials[static_cast<std::size_t>(t) * g.sinks.size() + s]);
+      *out.data<float>() = a;
+    } else {
+      double a = 0.0;
+      for (std::int64_t t = 0; t < num_tasks; ++t) a += partials[static_cast<std::size_t>(t) * g.sinks.size() + s];
+      *out.data<double>() = a;
+    }
+  }
+}
+
+/// When run-time shapes break the fused kernel's assumption (a symbolic
+/// dimension that is 1 on one member and n on another), the members run one
+/// at a time with their own kernels: slower, same results.
+void FastProgram::run_group_unfused(const Group& g, const Instance& inst, std::vector<const Tensor*>& view,
+                                    std::vector<Tensor>& owned) const {
+  std::map<std::uint32_t, Tensor> local;
+  auto value_of = [&](std::uint32_t node) -> const Tensor& {
+    auto it = local.find(node);
+    if (it != local.end()) return it->second;
+    return *view[nodes_[node].buffer];
+  };
+  Tensor placeholder;
+  std::vector<const Tensor*> ins;
+  auto compute = [&](std::uint32_t node) {
+    const PNode& n = nodes_[node];
+    ins.clear();
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const PNode& in = nodes_[n.inputs[j]];
+      const bool shape_only = j == 1 && n.kernel == nullptr;  // broadcast_to / sum_to's `like`
+      ins.push_back(shape_only && in.buffer == kNone && !local.count(n.inputs[j]) ? &placeholder
+                                                                                   : &value_of(n.inputs[j]));
+    }
+    Tensor out(n.type.dtype, inst.shapes[node]);
+    n.op->compute(ins, n.attrs, out);
+    return out;
+  };
+  for (auto m : g.members) local[m] = compute(m);
+  for (const auto& s : g.stores) {
+    Tensor& dst = owned[nodes_[s.node].buffer];
+    std::memcpy(dst.raw(), local[s.node].raw(), dst.nbytes());
+  }
+  for (const auto& s : g.sinks) {
+    Tensor v = compute(s.node);
+    Tensor& dst = owned[nodes_[s.node].buffer];
+    std::memcpy(dst.raw(), v.raw(), dst.nbytes());
+  }
+}
+
+void FastProgram::run_opaque(std::uint32_t node, const Instance&, std::vector<const Tensor*>& view,
+                             std::vector<Tensor>& owned) const {
+  const PNode& n = nodes_[node];
+  static const Tensor placeholder;
+  std::vector<const Tensor*> ins;
+  for (auto in : n.inputs) ins.push_back(nodes_[in].buffer == kNone ? &placeholder : view[nodes_[in].buffer]);
+  Tensor& out = owned[n.buffer];
+  // compute() may accumulate into its output, which the reference zero-fills.
+  std::memset(out.raw(), 0, out.nbytes());
+  n.op->compute(ins, n.attrs, out);
+}
+
+void FastProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool reuse) const {
+  const std::shared_ptr<const Instance> inst = instance_for(args);
+  std::vector<const Tensor*> view(num_buffers_, nullptr);
+  std::vector<Tensor> owned(num_buffers_);
+  std::vector<char> fresh(num_buffers_, 0);
+
+  // Output buffers: the caller's tensors where they fit, else new ones.
+  std::vector<Tensor> result(outputs_.size());
+  std::vector<std::uint32_t> first_output_of_buffer(num_buffers_, kNone);
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    const PNode& n = nodes_[outputs_[i]];
+    const TensorType t{n.type.dtype, inst->shapes[outputs_[i]]};
+    const bool fits = reuse && i < outputs.size() && reusable_output(outputs[i], t, args, outputs, i);
+    if (n.kind == Kind::input || n.kind == Kind::constant) {
+      // Results never alias arguments or the program's constants: copied.
+      const Tensor& src = n.kind == Kind::input ? args[n.arg] : constants_[n.value];
+      result[i] = fits ? outputs[i] : Tensor::uninitialized(t.dtype, t.shape);
+      std::memcpy(result[i].raw(), src.raw(), src.nbytes());
+      continue;
+    }
+    if (first_output_of_buffer[n.buffer] != kNone) continue;  // the same node listed twice
+    first_output_of_buffer[n.buffer] = static_cast<std::uint32_t>(i);
+    owned[n.buffer] = fits ? outputs[i] : Tensor::uninitialized(t.dtype, t.shape);
+    fresh[n.buffer] = !fits;
+    view[n.buffer] = &owned[n.buffer];
+  }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const PNode& n = nodes_[i];
+    if (n.buffer == kNone) continue;
+    if (n.kind == Kind::input) view[n.buffer] = &args[n.arg];
+    if (n.kind == Kind::constant) view[n.buffer] = &constants_[n.value];
+  }
+
+  auto allocate = [&](std::uint32_t node) {
+    const PNode& n = nodes_[node];
+    if (view[n.buffer]) return;  // an output buffer
+    bool is_new = false;
+    owned[n.buffer] = acquire({n.type.dtype, inst->shapes[node]}, is_new);
+    fresh[n.buffer] = is_new;
+    view[n.buffer] = &owned[n.buffer];
+  };
+  for (const Step& step : steps_) {
+    if (step.fused) {
+      const Group& g = groups_[step.index];
+      for (const auto& s : g.stores) allocate(s.node);
+      for (const auto& s : g.sinks) allocate(s.node);
+      const auto& gr = inst->groups[step.index];
+      if (gr.fused) {
+        run_group(g, gr, view, owned, fresh);
+      } else {
+        run_group_unfused(g, *inst, view, owned);
+      }
+    } else {
+      allocate(step.index);
+      run_opaque(step.index, *inst, view, owned);
+    }
+    for (auto b : step.release) {
+      if (buffer_is_output_[b]) continue;
+      release(std::move(owned[b]));
+      view[b] = nullptr;
+    }
+  }
+
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    const PNode& n = nodes_[outputs_[i]];
+    if (n.kind == Kind::input || n.kind == Kind::constant) continue;
+    const auto first = first_output_of_buffer[n.buffer];
+    result[i] = first == i ? owned[n.buffer] : result[first];
+  }
+  outputs = std::move(result);
+}
+
+std::string FastProgram::describe() const {
+  std::string out;
+  for (const Step& s : steps_) {
+    if (!s.fused) {
+      out += "op " + nodes_[s.index].op->name() + "\n";
+      continue;
+    }
+    const Group& g = groups_[s.index];
+    std::string names;
+    for (auto m : g.members) names += (names.empty() ? "" : " ") + nodes_[m].op->name();
+    out += "fused[" + std::to_string(g.members.size()) + " ops in " + std::to_string(g.code.size()) +
+           " passes: " + names + "] reads " +
+           std::to_string(g.leaves.size()) + ", writes " + std::to_string(g.stores.size());
+    if (!g.sinks.empty()) out += ", sums " + std::to_string(g.sinks.size());
+    out += "\n";
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Compile time.
+
+struct Planner {
+  const GraphStore& store;
+  const CompileOptions& options;
+  FastProgram& p;
+  std::vector<std::vector<std::uint32_t>> users;  // data users, plan indices
+  std::vector<std::uint32_t> gid;                 // per plan node: planning group
+  std::vector<std::vector<std::uint32_t>> members;
+  std::vector<std::vector<std::uint32_t>> sums;  // per planning group: attached full sums
+  std::vector<char> dead_group;
+  std::vector<std::uint32_t> mark;        // search marks, per node
+  std::vector<std::uint32_t> group_mark;  // search marks, per planning group
+  std::uint32_t epoch = 0;
+
+  const Op* op_broadcast_to = OpRegistry::instance().find("broadcast_to");
+  const Op* op_sum_to = OpRegistry::instance().find("sum_to");
+  const Op* op_sum = OpRegistry::instance().find("sum");
+
+  bool is_alias(const PNode& n) const { return n.op == op_broadcast_to || n.op == op_sum_to; }
+  /// Operand j of n carries data (the `like` operand of broadcast_to and
+  /// sum_to only gives a shape).
+  bool data_operand(const PNode& n, std::size_t j) const { return !(is_alias(n) && j == 1); }
+
+  /// The kernel (planning group) a node runs in, for members and sums.
+  std::uint32_t group_of(std::uint32_t v) const {
+    if (gid[v] != kNone) return gid[v];
+    return p.nodes_[v].kind == Kind::sink ? p.nodes_[v].group : kNone;
+  }
+
+  /// Some node reachable from `starts` is in `target`, or the search ran out
+  /// of budget. Reachability is that of the step graph, not only of the
+  /// nodes: a kernel runs as one step, so reaching any of its nodes continues
+  /// from all of them (two kernels can form a cycle without any node path
+  /// leaving one and returning to it).
+  template <class InTarget> bool reaches(const std::vector<std::uint32_t>& starts, InTarget in_target) {
+    ++epoch;
+    if (group_mark.size() < members.size()) group_mark.resize(members.size(), 0);
+    std::vector<std::uint32_t> stack;
+    std::size_t visited = 0;
+    auto push = [&](std::uint32_t u) {
+      if (mark[u] == epoch) return;
+      mark[u] = epoch;
+      stack.push_back(u);
+    };
+    for (auto s : starts) push(s);
+    while (!stack.empty()) {
+      const auto v = stack.back();
+      stack.pop_back();
+      if (in_target(v)) return true;
+      if (++visited > kSearchBudget) return true;
+      for (auto u : users[v]) push(u);
+      const auto g = group_of(v);
+      if (g != kNone && group_mark[g] != epoch) {
+        group_mark[g] = epoch;
+        for (auto m : members[g]) push(m);
+        for (auto m : sums[g]) push(m);
+      }
+    }
+    return false;
+  }
+
+  /// Users outside groups a and b of the members and sums of group g: the
+  /// ways out of g (a sum is a result of its kernel like a member).
+  std::vector<std::uint32_t> external_users(std::uint32_t g, std::uint32_t a, std::uint32_t b) {
+    std::vector<std::uint32_t> out;
+    for (const auto* set : {&members[g], &sums[g]})
+      for (auto v : *set)
+        for (auto u : users[v])
+          if (gid[u] != a && gid[u] != b) out.push_back(u);
+    return out;
+  }
+  /// a and b as one kernel keeps the step graph acyclic: no path from one
+  /// to the other through anything else.
+  bool can_merge(std::uint32_t a, std::uint32_t b) {
+    if (members[a].size() + members[b].size() > 4096) return false;
+    const auto in_a = [&](std::uint32_t v) { return gid[v] == a; };
+    const auto in_b = [&](std::uint32_t v) { return gid[v] == b; };
+    return !reaches(external_users(a, a, b), in_b) && !reaches(external_users(b, a, b), in_a);
+  }
+  std::uint32_t merge(std::uint32_t a, std::uint32_t b) {
+    if (members[a].size() < members[b].size()) std::swap(a, b);
+    for (auto v : members[b]) gid[v] = a;
+    members[a].insert(members[a].end(), members[b].begin(), members[b].end());
+    members[b].clear();
+    for (auto v : sums[b]) p.nodes_[v].group = a;
+    sums[a].insert(sums[a].end(), sums[b].begin(), sums[b].end());
+    sums[b].clear();
+    dead_group[b] = 1;
+    return a;
+  }
+  std::uint32_t new_group(std::uint32_t v) {
+    const auto g = static_cast<std::uint32_t>(members.size());
+    members.push_back({v});
+    sums.emplace_back();
+    dead_group.push_back(0);
+    gid[v] = g;
+    return g;
+  }
+
+  void plan_groups();
+  void attach_sums();
+  void merge_siblings();
+  void emit();
+  void codegen(Group& g);
+};
+
+void Planner::plan_groups() {
+  auto& nodes = p.nodes_;
+  gid.assign(nodes.size(), kNone);
+  mark.assign(nodes.size(), 0);
+  // Consumers first: a node joins the kernel of its same-shape elementwise
+  // users when that keeps kernels convex.
+  for (std::size_t i = nodes.size(); i-- > 0;) {
+    const auto v = static_cast<std::uint32_t>(i);
+    if (nodes[v].kind != Kind::fused) continue;
+    std::vector<std::uint32_t> candidates;
+    if (options.fuse) {
+      for (auto u : users[v]) {
+        const PNode& un = nodes[u];
+        if (un.kind != Kind::fused || un.type.shape != nodes[v].type.shape) continue;
+        if (is_alias(un) && un.inputs[0] != v) continue;
+        if (std::find(candidates.begin(), candidates.end(), gid[u]) == candidates.end()) candidates.push_back(gid[u]);
+      }
+    }
+    std::uint32_t g = kNone;
+    for (auto c : candidates) {
+      if (dead_group[c]) continue;
+      if (g == kNone) {
+        std::vector<std::uint32_t> outside;
+        for (auto u : users[v])
+          if (gid[u] != c) outside.push_back(u);
+        // v's users outside c must not lead back into c. (Nothing can lead
+        // from c to v: every kernel so far holds only nodes after v.)
+        if (outside.empty() || !reaches(outside, [&](std::uint32_t x) { return gid[x] == c; })) {
+          members[c].push_back(v);
+          gid[v] = c;
+          g = c;
+        }
+      } else if (can_merge(g, c)) {
+        g = merge(g, c);
+      }
+    }
+    if (g == kNone) new_group(v);
+  }
+}
+
+/// sum over every axis of a kernel member becomes a reduction inside the
+/// kernel: the member need not be written to memory for it.
+void Planner::attach_sums() {
+  auto& nodes = p.nodes_;
+  for (std::uint32_t s = 0; s < nodes.size(); ++s) {
+    PNode& n = nodes[s];
+    if (n.kind != Kind::opaque || n.op != op_sum || !options.fuse) continue;
+    const std::uint32_t v = n.inputs[0];
+    if (nodes[v].kind != Kind::fused || !is_float(nodes[v].type.dtype)) continue;
+    if (n.attrs.get<std::vector<std::int64_t>>("axes").size() != nodes[v].type.shape.size()) continue;
+    const std::uint32_t g = gid[v];
+    if (reaches(users[s], [&](std::uint32_t x) { return gid[x] == g; })) continue;
+    n.kind = Kind::sink;
+    n.group = g;
+    sums[g].push_back(s);
+  }
+}
+
+/// Kernels of one shape that read a common input and do not depend on each
+/// other become one kernel, so the input is read once (the forward and
+/// gradient kernels of an elementwise function, for example).
+void Planner::merge_siblings() {
+  if (!options.fuse) return;
+  auto& nodes = p.nodes_;
+  std::vector<std::uint32_t> live;
+  for (std::uint32_t g = 0; g < members.size(); ++g)
+    if (!dead_group[g]) live.push_back(g);
+  auto leaves_of = [&](std::uint32_t g) {
+    std::vector<std::uint32_t> out;
+    for (auto m : members[g])
+      for (std::size_t j = 0; j < nodes[m].inputs.size(); ++j)
+        if (data_operand(nodes[m], j) && gid[nodes[m].inputs[j]] != g) out.push_back(nodes[m].inputs[j]);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  };
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    const auto b = live[i];
+    if (dead_group[b]) continue;
+    const auto lb = leaves_of(b);
+    for (std::size_t back = 1; back <= 8 && back <= i; ++back) {
+      const auto a = live[i - back];
+      if (dead_group[a] || nodes[members[a][0]].type.shape != nodes[members[b][0]].type.shape) continue;
+      const auto la = leaves_of(a);
+      std::vector<std::uint32_t> common;
+      std::set_intersection(la.begin(), la.end(), lb.begin(), lb.end(), std::back_inserter(common));
+      if (common.empty() || !can_merge(a, b)) continue;
+      live[i] = merge(a, b);  // sums follow their group
+      break;
+    }
+  }
+}
+
+/// Final groups, buffers, schedule and per-kernel code.
+void Planner::emit() {
+  auto& nodes = p.nodes_;
+  const auto n_nodes = static_cast<std::uint32_t>(nodes.size());
+  // Renumber live groups.
+  std::vector<std::uint32_t> final_id(members.size(), kNone);
+  for (std::uint32_t g = 0; g < members.size(); ++g) {
+    if (dead_group[g]) continue;
+    final_id[g] = static_cast<std::uint32_t>(p.groups_.size());
+    p.groups_.emplace_back();
+    auto& m = p.groups_.back().members;
+    m = members[g];
+    std::sort(m.begin(), m.end());
+  }
+  for (auto& n : nodes) {
+    if (n.kind == Kind::fused) n.group = final_id[gid[&n - nodes.data()]];
+    if (n.kind == Kind::sink) n.group = final_id[n.group];
+  }
+  for (std::uint32_t g = 0; g < p.groups_.size(); ++g)
+    for (auto& n : nodes)
+      if (n.kind == Kind::sink && n.group == g) p.groups_[g].sinks.push_back({kNone, static_cast<std::uint32_t>(&n - nodes.data())});
+
+  // Which values live in buffers: arguments and constants that something
+  // reads, outputs, sums, opaque results, and members read outside their kernel.
+  std::vector<char> needs(n_nodes, 0);
+  for (auto o : p.outputs_) needs[o] = 1;
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    if (n.kind == Kind::shape || n.kind == Kind::input || n.kind == Kind::constant) continue;
+    if (n.kind == Kind::sink || n.kind == Kind::opaque) needs[v] = 1;
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const auto in = n.inputs[j];
+      if (!data_operand(n, j)) continue;
+      const bool same_kernel = (n.kind == Kind::fused || n.kind == Kind::sink) && nodes[in].kind == Kind::fused &&
+                               nodes[in].group == n.group;
+      if (!same_kernel) needs[in] = 1;
+    }
+  }
+  for (std::uint32_t v = 0; v < n_nodes; ++v)
+    if (needs[v]) nodes[v].buffer = p.num_buffers_++;
+  p.buffer_is_output_.assign(p.num_buffers_, 0);
+  for (auto o : p.outputs_) p.buffer_is_output_[nodes[o].buffer] = 1;
+
+  // Steps: one per kernel and per opaque node, in a topological order of
+  // the step graph (kernels are convex, so it has no cycle).
+  std::vector<std::uint32_t> step_of(n_nodes, kNone);
+  std::vector<Step> steps;
+  for (std::uint32_t g = 0; g < p.groups_.size(); ++g) steps.push_back({true, g, {}});
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    if (n.kind == Kind::fused || n.kind == Kind::sink) step_of[v] = n.group;
+    if (n.kind == Kind::opaque) {
+      step_of[v] = static_cast<std::uint32_t>(steps.size());
+      steps.push_back({false, v, {}});
+    }
+  }
+  std::vector<std::vector<std::uint32_t>> succ(steps.size());
+  std::vector<std::uint32_t> indeg(steps.size(), 0), first_node(steps.size(), kNone);
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    const auto s = step_of[v];
+    if (s == kNone) continue;
+    first_node[s] = std::min(first_node[s], v);
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const auto t = step_of[n.inputs[j]];
+      if (!data_operand(n, j) || t == kNone || t == s) continue;
+      succ[t].push_back(s);
+      ++indeg[s];
+    }
+  }
+  std::priority_queue<std::pair<std::uint32_t, std::uint32_t>, std::vector<std::pair<std::uint32_t, std::uint32_t>>,
+                      std::greater<>>
+      ready;
+  for (std::uint32_t s = 0; s < steps.size(); ++s)
+    if (!indeg[s]) ready.push({first_node[s], s});
+  std::vector<std::uint32_t> order_of_step(steps.size(), kNone);
+  while (!ready.empty()) {
+    const auto s = ready.top().second;
+    ready.pop();
+    order_of_step[s] = static_cast<std::uint32_t>(p.steps_.size());
+    p.steps_.push_back(steps[s]);
+    for (auto t : succ[s])
+      if (--indeg[t] == 0) ready.push({first_node[t], t});
+  }
+  if (p.steps_.size() != steps.size()) {
+    std::string msg = "compile: internal error: the fused schedule has a cycle among:";
+    for (std::uint32_t st = 0; st < steps.size(); ++st) {
+      if (order_of_step[st] != kNone) continue;
+      msg += "\n step " + std::to_string(st) + (steps[st].fused ? " kernel:" : " op:");
+      for (std::uint32_t v = 0; v < n_nodes; ++v)
+        if (step_of[v] == st) msg += " " + std::to_string(v) + "=" + nodes[v].op->name();
+      msg += " -> steps";
+      for (auto t : succ[st]) msg += " " + std::to_string(t);
+    }
+    throw Error(msg);
+  }
+
+  // A buffer that is no output dies after the last step reading it.
+  std::vector<std::uint32_t> last_reader(p.num_buffers_, kNone);
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const PNode& n = nodes[v];
+    if (step_of[v] == kNone) continue;
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      const auto b = nodes[n.inputs[j]].buffer;
+      if (b == kNone || !data_operand(n, j)) continue;
+      const auto pos = order_of_step[step_of[v]];
+      if (last_reader[b] == kNone || last_reader[b] < pos) last_reader[b] = pos;
+    }
+  }
+  for (std::uint32_t v = 0; v < n_nodes; ++v) {
+    const auto b = nodes[v].buffer;
+    if (b == kNone || p.buffer_is_output_[b]) continue;
+    const Kind k = nodes[v].kind;
+    if (k == Kind::input || k == Kind::constant) continue;
+    // A value nobody reads (impossible for a non-output) still gets freed.
+    const auto at = last_reader[b] != kNone ? last_reader[b] : order_of_step[step_of[v]];
+    p.steps_[at].release.push_back(b);
+  }
+
+  // Kernel code: refs are leaves first, then chunk buffers allocated by
+  // liveness within the kernel.
+  for (auto& g : p.groups_) codegen(g);
+}
+
+/// One kernel's instructions. Members are evaluated in order; a member that
+/// only feeds one add/sub/mul (abs, scale, or scale of abs) is folded into
+/// that op's affine kernel, and so is an add/sub/mul that only feeds a scale
+/// (relu's 0.5 * (x + |x|) and leaky relu's f1 * x + f2 * |x| are one pass).
+void Planner::codegen(Group& g) {
+  auto& nodes = p.nodes_;
+  const auto count = static_cast<std::uint32_t>(g.members.size());
+  std::map<std::uint32_t, std::uint32_t> member_index;
+  for (std::uint32_t i = 0; i < count; ++i) member_index[g.members[i]] = i;
+  auto member_of = [&](std::uint32_t node) {
+    auto it = member_index.find(node);
+    return it == member_index.end() ? kNone : it->second;
+  };
+  std::map<std::uint32_t, std::uint32_t> leaf_ref;
+  auto leaf = [&](std::uint32_t node) {
+    auto [it, fresh] = leaf_ref.emplace(node, static_cast<std::uint32_t>(g.leaves.size()));
+    if (fresh) g.leaves.push_back(node);
+    return it->second;
+  };
+  // What each member's chunk is: its own (kernel members), or an operand's
+  // (aliases): a member index, or a leaf ref with the high bit set.
+  constexpr std::uint32_t kLeafBit = 1u << 31;
+  std::vector<std::uint32_t> source(count);
+  std::vector<char> pinned(count, 0);  // written out, summed or aliased: kept whole
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const PNode& n = nodes[g.members[i]];
+    if (n.buffer != kNone) pinned[i] = 1;
+    if (n.kernel) {
+      source[i] = i;
+      continue;
+    }
+    const auto m = member_of(n.inputs[0]);
+    source[i] = m != kNone ? source[m] : (leaf(n.inputs[0]) | kLeafBit);
+    if (!(source[i] & kLeafBit)) pinned[source[i]] = 1;
+    if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
+  }
+  for (auto& s : g.sinks) {
+    const auto src = source[member_of(nodes[s.node].inputs[0])];
+    if (!(src & kLeafBit)) pinned[src] = 1;
+  }
+  auto operand = [&](std::uint32_t node) {
+    const auto m = member_of(node);
+    return m != kNone ? source[m] : (leaf(node) | kLeafBit);
+  };
+
+  // The instruction each kernel member would run, before folding.
+  struct Plan {
+    KernelFn fn = nullptr;
+    std::string_view op;
+    std::array<std::uint32_t, 3> in{kNone, kNone, kNone};  // sources
+    std::array<double, 3> params{0.0, 0.0, 0.0};
+    std::array<int, 2> pre{kPreNone, kPreNone};
+    bool post = false;
+    bool skip = false;
+  };
+  std::vector<Plan> plan(count);
+  std::vector<std::uint32_t> uses(count, 0);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const PNode& n = nodes[g.members[i]];
+    if (!n.kernel) continue;
+    Plan& pl = plan[i];
+    pl.fn = n.kernel;
+    pl.op = n.op->name();
+    if (pl.op == "scale") pl.params[0] = n.attrs.get<double>("factor");
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      pl.in[j] = operand(n.inputs[j]);
+      if (!(pl.in[j] & kLeafBit)) ++uses[pl.in[j]];
+    }
+  }
+  auto dtype_of_member = [&](std::uint32_t i) { return nodes[g.members[i]].type.dtype; };
+  auto foldable = [&](std::uint32_t s) { return !(s & kLeafBit) && uses[s] == 1 && !pinned[s] && !plan[s].skip; };
+  auto is_affine_op = [](std::string_view op) { return op == "add" || op == "sub" || op == "mul"; };
+  // Operand transforms: abs, scale, scale of abs.
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Plan& pl = plan[i];
+    if (!pl.fn || !is_affine_op(pl.op)) continue;
+    for (int j = 0; j < 2; ++j) {
+      const auto s = pl.in[static_cast<std::size_t>(j)];
+      if (!foldable(s)) continue;
+      Plan& src = plan[s];
+      if (src.op == "abs") {
+        pl.pre[static_cast<std::size_t>(j)] = kPreAbs;
+        pl.in[static_cast<std::size_t>(j)] = src.in[0];
+        src.skip = true;
+      } else if (src.op == "scale") {
+        pl.pre[static_cast<std::size_t>(j)] = kPreScale;
+        pl.params[static_cast<std::size_t>(j)] = src.params[0];
+        pl.in[static_cast<std::size_t>(j)] = src.in[0];
+        src.skip = true;
+        const auto inner = src.in[0];
+        if (foldable(inner) && plan[inner].op == "abs") {
+          pl.pre[static_cast<std::size_t>(j)] = kPreAbs | kPreScale;
+          pl.in[static_cast<std::size_t>(j)] = plan[inner].in[0];
+          plan[inner].skip = true;
+        }
+      }
+    }
+  }
+  // A scale of an add/sub/mul: the scale's instruction does both.
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Plan& pl = plan[i];
+    if (!pl.fn || pl.skip || pl.op != "scale") continue;
+    const auto s = pl.in[0];
+    if (!foldable(s) || !is_affine_op(plan[s].op) || plan[s].post) continue;
+    const double factor = pl.params[0];
+    pl = plan[s];
+    pl.post = true;
+    pl.params[2] = factor;
+    plan[s].skip = true;
+  }
+  for (std::uint32_t i = 0; i < count; ++i) {
+    Plan& pl = plan[i];
+    if (!pl.fn || pl.skip || !is_affine_op(pl.op)) continue;
+    if (pl.pre[0] == kPreNone && pl.pre[1] == kPreNone && !pl.post) continue;  // the plain kernel
+    pl.fn = find_affine_kernel(pl.op, dtype_of_member(i), pl.pre[0], pl.pre[1], pl.post);
+  }
+
+  // Last use of each computed chunk, over the folded instructions; written,
+  // summed and aliased chunks live to the end of the chunk.
+  constexpr std::uint32_t kForever = kNone;
+  std::vector<std::uint32_t> last(count, 0);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (!plan[i].fn || plan[i].skip) continue;
+    for (auto s : plan[i].in)
+      if (s != kNone && !(s & kLeafBit)) last[s] = std::max(last[s], i);
+  }
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (pinned[i] || (nodes[g.members[i]].buffer != kNone && !(source[i] & kLeafBit))) last[i] = kForever;
+  // Chunk buffers: an operand's buffer is free after its last use (not for
+  // the using instruction's own result: a bool operand is narrower than a
+  // float result, so in place is not safe).
+  std::vector<std::uint32_t> slot(count, kNone), free_slots;
+  std::vector<std::uint32_t> emitted;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const Plan& pl = plan[i];
+    if (!pl.fn || pl.skip) continue;
+    // A written-out (or aliased, or summed) member gets a chunk buffer of
+    // its own: at run time it may be pointed at the destination (run_group).
+    if (free_slots.empty() || pinned[i]) {
+      slot[i] = g.num_scratch++;
+    } else {
+      slot[i] = free_slots.back();
+      free_slots.pop_back();
+    }
+    for (auto s : pl.in)
+      if (s != kNone && !(s & kLeafBit) && last[s] == i &&
+          std::find(free_slots.begin(), free_slots.end(), slot[s]) == free_slots.end())
+        free_slots.push_back(slot[s]);
+    emitted.push_back(i);
+  }
+  const auto nl = static_cast<std::uint32_t>(g.leaves.size());
+  auto ref_of = [&](std::uint32_t s) { return (s & kLeafBit) ? (s & ~kLeafBit) : nl + slot[s]; };
+  for (auto i : emitted) {
+    const Plan& pl = plan[i];
+    Instr ins{pl.fn, pl.params, {kNone, kNone, kNone}, nl + slot[i]};
+    for (std::size_t j = 0; j < 3; ++j)
+      if (pl.in[j] != kNone) ins.in[j] = ref_of(pl.in[j]);
+    g.code.push_back(ins);
+  }
+  g.member_ref.resize(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    g.member_ref[i] = ref_of(source[i]);
+    if (nodes[g.members[i]].buffer != kNone) g.stores.push_back({g.member_ref[i], g.members[i]});
+  }
+  for (auto& s : g.sinks) s.ref = ref_of(operand(nodes[s.node].inputs[0]));
+}
+
+}  // namespace
+}  // namespace symgraph::detail
+
+namespace symgraph {
+
+Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const CompileOptions& options) {
+  using namespace detail;
+  check_compile_args(inputs, outputs);
+  const GraphStore& store = *outputs[0].graph();
+
+  // Reachable nodes; `value` marks those whose values are needed (the
+  // `like` operand of broadcast_to and sum_to only lends its shape).
+  const Op* op_broadcast_to = OpRegistry::instance().find("broadcast_to");
+  const Op* op_sum_to = OpRegistry::instance().find("sum_to");
+  auto shape_only = [&](const Node& n, std::size_t j) { return j == 1 && (n.op == op_broadcast_to || n.op == op_sum_to); };
+  NodeId top = 0;
+  for (const Expr& e : outputs) top = std::max(top, e.id());
+  std::vector<char> live(static_cast<std::size_t>(top) + 1, 0), value(live.size(), 0);
+  for (const Expr& e : outputs) live[e.id()] = value[e.id()] = 1;
+  for (std::size_t id = live.size(); id-- > 0;) {
+    if (!live[id]) continue;
+    const Node& n = store.node(static_cast<NodeId>(id));
+    for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+      live[n.inputs[j]] = 1;
+      if (value[id] && !shape_only(n, j)) value[n.inputs[j]] = 1;
+    }
+  }
+
+  Function f;
+  auto p = std::make_shared<FastProgram>();
+  p->threads_ = options.num_threads > 0 ? options.num_threads : hardware_threads();
+  p->stream_bytes_ = options.streaming_store_bytes;
+  std::vector<std::uint32_t> plan_of(live.size(), kNone);
+  std::vector<std::uint32_t> arg_of(live.size(), kNone);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const NodeId id = inputs[i].id();
+    for (std::size_t k = 0; k < i; ++k)
+      if (inputs[k].id() == id) throw Error("compile: input '" + inputs[i].name() + "' is listed twice");
+    if (id < arg_of.size()) arg_of[id] = static_cast<std::uint32_t>(i);
+    f.input_names_.push_back(inputs[i].name());
+    f.input_types_.push_back(inputs[i].type());
+  }
+  p->arg_types_ = f.input_types_;
+
+  auto& nodes = p->nodes_;
+  for (std::size_t id = 0; id < live.size(); ++id) {
+    if (!live[id]) continue;
+    const Node& n = store.node(static_cast<NodeId>(id));
+    PNode pn;
+    pn.op = n.op;
+    pn.attrs = n.attrs;
+    pn.type = n.type;
+    for (NodeId in : n.inputs) pn.inputs.push_back(plan_of[in]);
+    const std::string& name = n.op->name();
+    if (name == "input") {
+      if (arg_of[id] == kNone)
+        throw Error("compile: the outputs depend on input '" + n.name + "', which is not among the inputs given");
+      pn.kind = Kind::input;
+      pn.arg = arg_of[id];
+    } else if (name == "constant") {
+      pn.kind = Kind::constant;
+      pn.value = static_cast<std::uint32_t>(p->constants_.size());
+      p->constants_.push_back(n.attrs.get<Tensor>("value"));
+    } else if (!value[id]) {
+      pn.kind = Kind::shape;
+    } else {
+      // Fold a small subgraph of constants now, with the op's own kernel.
+      bool all_constant = !n.inputs.empty();
+      for (auto in : pn.inputs) all_constant = all_constant && nodes[in].kind == Kind::constant;
+      if (all_constant && is_concrete(n.type.shape) && num_elements(n.type.shape) <= kFoldMax) {
+        try {
+          std::vector<const Tensor*> ins;
+          std::vector<TensorType> types;
+          for (auto in : pn.inputs) {
+            ins.push_back(&p->constants_[nodes[in].value]);
+            types.push_back(ins.back()->type());
+          }
+          const TensorType t = n.op->infer(types, n.attrs);
+          Tensor v(t.dtype, t.shape);
+          n.op->compute(ins, n.attrs, v);
+          pn.kind = Kind::constant;
+          pn.value = static_cast<std::uint32_t>(p->constants_.size());
+          p->constants_.push_back(std::move(v));
+        } catch (const Error&) {
+          // Left to fail when called, with the reference's message.
+        }
+      }
+      if (pn.kind != Kind::constant) {
+        std::vector<DType> in_types;
+        for (auto in : pn.inputs) in_types.push_back(nodes[in].type.dtype);
+        const bool builtin = OpRegistry::instance().find(name) == n.op;
+        pn.kernel = builtin && n.op->elementwise() ? find_kernel(name, in_types, n.type.dtype) : nullptr;
+        const bool alias = n.op == op_broadcast_to ||
+                           (n.op == op_sum_to && nodes[pn.inputs[0]].type.shape == n.type.shape);
+        pn.kind = pn.kernel || alias ? Kind::fused : Kind::opaque;
+      }
+    }
+    plan_of[id] = static_cast<std::uint32_t>(nodes.size());
+    nodes.push_back(std::move(pn));
+  }
+  for (const Expr& e : outputs) p->outputs_.push_back(plan_of[e.id()]);
+
+  Planner planner{store, options, *p, {}, {}, {}, {}, {}, {}, {}, 0};
+  planner.users.resize(nodes.size());
+  for (std::uint32_t v = 0; v < nodes.size(); ++v) {
+    const PNode& n = nodes[v];
+    if (n.kind == Kind::shape || n.kind == Kind::constant || n.kind == Kind::input) continue;
+    for (std::size_t j = 0; j < n.inputs.size(); ++j)
+      if (planner.data_operand(n, j)) planner.users[n.inputs[j]].push_back(v);
+  }
+  planner.plan_groups();
+  planner.attach_sums();
+  planner.merge_siblings();
+  planner.emit();
+
+  bool all_known = true;
+  for (const auto& t : f.input_types_) all_known = all_known && is_concrete(t.shape);
+  if (all_known) p->static_instance_ = p->make_instance(nullptr);
+
+  f.num_outputs_ = outputs.size();
+  f.program_ = std::move(p);
+  return f;
+}
+
+}  // namespace symgraph

@@ -1,0 +1,33 @@
+#pragma once
+/// What a Function runs (internal): the reference program (one op at a time)
+/// or the planned, fused program.
+#include <string>
+#include <vector>
+
+#include "symgraph/core/graph.hpp"
+
+namespace symgraph::detail {
+
+class Program {
+ public:
+  virtual ~Program() = default;
+  /// Evaluates into `outputs` (arguments already checked). With `reuse`,
+  /// outputs[i] is written in place when it fits (see Function::eval_into);
+  /// otherwise every output is a new tensor.
+  virtual void run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool reuse) const = 0;
+  virtual std::size_t num_steps() const = 0;
+  virtual int num_threads() const { return 1; }
+  virtual std::string describe() const = 0;
+};
+
+/// The checks both compilers make on their arguments, with the same
+/// messages: outputs of one graph, inputs that are input nodes of it.
+void check_compile_args(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs);
+
+/// Whether `out` can receive a result of type `t` in place: same dtype and
+/// shape, and sharing storage with no argument and none of the earlier
+/// outputs (out_index of them).
+bool reusable_output(const Tensor& out, const TensorType& t, const std::vector<Tensor>& args,
+                     const std::vector<Tensor>& outputs, std::size_t out_index);
+
+}  // namespace symgraph::detail
