@@ -1021,9 +1021,10 @@ void Planner::codegen(Group& g) {
 
 namespace symgraph {
 
-Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const CompileOptions& options) {
+Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& given, const CompileOptions& options) {
   using namespace detail;
-  check_compile_args(inputs, outputs);
+  check_compile_args(inputs, given);
+  const std::vector<Expr> outputs = optimize(given, options.pipeline);
   const GraphStore& store = *outputs[0].graph();
 
   // Reachable nodes; `value` marks those whose values are needed (the

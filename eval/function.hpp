@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "symgraph/core/graph.hpp"
+#include "symgraph/graph/optimize.hpp"
 
 namespace symgraph {
 
@@ -20,6 +21,12 @@ class Program;
 
 /// Settings of compile().
 struct CompileOptions {
+  /// Rewrites applied to the outputs before planning. The standard pipeline
+  /// includes documented non-exact rules such as relu-to-abs
+  /// (docs/optimizer.md); Pipeline::strict() keeps results bit-identical to
+  /// the graph as written, Pipeline::none() compiles it as it is. Take
+  /// gradients before compiling: differentiate first, then optimize.
+  Pipeline pipeline = Pipeline::standard();
   /// Threads one call may use on large tensors, the calling thread included;
   /// 0 means every hardware thread. Small tensors always run on the caller.
   int num_threads = 0;
@@ -78,8 +85,9 @@ class Function {
 /// kernel, no rewriting. Every input node the outputs depend on must be listed.
 Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs);
 
-/// Compiles `outputs` as a function of `inputs` with the planned, fused
-/// evaluator. Results equal compile_reference's bit for bit, except full sums
+/// Compiles `outputs` as a function of `inputs`: optimizes them with
+/// options.pipeline, then plans them for the fused evaluator. With
+/// Pipeline::none(), results equal compile_reference's bit for bit, except full sums
 /// (sum over every axis of a fused value), which are added chunk by chunk, in
 /// another order than the reference's (see docs/performance.md).
 Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,

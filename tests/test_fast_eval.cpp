@@ -20,6 +20,14 @@ using namespace symgraph;
 
 namespace {
 
+// These suites test the evaluator against the reference, so they compile the
+// graphs as written (no optimizer).
+Function compile_fast(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, CompileOptions options = {}) {
+  options.pipeline = Pipeline::none();
+  return compile(inputs, outputs, options);
+}
+
+
 template <class T> std::vector<T> special_values() {
   using L = std::numeric_limits<T>;
   return {T(0), -T(0), T(1), T(-1), L::infinity(), -L::infinity(), L::quiet_NaN(), -L::quiet_NaN(),
@@ -170,7 +178,7 @@ TEST_CASE("relu and leaky relu compile to one fused kernel and match the referen
     Graph g;
     Expr x = g.input("x", t, {kSymbolic});
     const std::vector<Expr> outs = {relu(x), relu(x, 0.1), relu(x, 0.01)};
-    Function fast = compile({x}, outs);
+    Function fast = compile_fast({x}, outs);
     Function ref = compile_reference({x}, outs);
     CHECK(fast.num_steps() == 1);  // the three share their pass over x
     // Each relu is one affine pass over x and |x|: (x + |x|) * 0.5, f1 * x + f2 * |x|.
@@ -202,7 +210,7 @@ TEST_CASE("random elementwise graphs: fused equals reference bit for bit") {
       CompileOptions opt;
       opt.num_threads = threads;
       opt.fuse = threads == 1 || trial % 4 != 0;
-      Function fast = compile(r.inputs, r.outputs, opt);
+      Function fast = compile_fast(r.inputs, r.outputs, opt);
       check_same(fast(args), ref(args), "trial " + std::to_string(trial) + "\n" + debugprint(r.outputs));
     }
   }
@@ -221,7 +229,7 @@ TEST_CASE("large random graphs run multi-threaded and stay bit-identical") {
     CompileOptions opt;
     opt.num_threads = 2;
     opt.streaming_store_bytes = 1 << 20;  // also the streaming-store path
-    check_same(compile({x, y}, outs, opt)(args), compile_reference({x, y}, outs)(args), "large");
+    check_same(compile_fast({x, y}, outs, opt)(args), compile_reference({x, y}, outs)(args), "large");
   }
 }
 
@@ -299,7 +307,7 @@ TEST_CASE("maximum, minimum, sign and comparisons on special values match the do
       }
       return x;
     };
-    const auto out = compile({a, b}, outs)({tensor(va), tensor(vb)});
+    const auto out = compile_fast({a, b}, outs)({tensor(va), tensor(vb)});
     // maximum: NaN from either side; a tie gives the first operand.
     CHECK(std::signbit(out[0].at(0)));   // maximum(-0, +0) = -0
     CHECK(!std::signbit(out[0].at(1)));  // maximum(+0, -0) = +0
@@ -333,7 +341,7 @@ TEST_CASE("exp and log (libm in both evaluators) are bit-identical") {
     Expr x = g.input("x", t, {kSymbolic});
     const std::vector<Expr> outs = {exp(x), log(x), exp(log(abs(x)) * 0.5)};
     const std::vector<Tensor> args = {random_tensor(t, {1001}, rng)};
-    check_same(compile({x}, outs)(args), compile_reference({x}, outs)(args), "exp/log");
+    check_same(compile_fast({x}, outs)(args), compile_reference({x}, outs)(args), "exp/log");
   }
 }
 
@@ -343,7 +351,7 @@ TEST_CASE("empty and 0-d tensors") {
     Expr x = g.input("x", t, {kSymbolic, 4});
     Expr s = g.input("s", t, {});
     const std::vector<Expr> outs = {relu(x * s, 0.3), s * 2.0 - abs(s), sum(relu(x)), x > s};
-    Function fast = compile({x, s}, outs), ref = compile_reference({x, s}, outs);
+    Function fast = compile_fast({x, s}, outs), ref = compile_reference({x, s}, outs);
     std::mt19937 rng(11);
     for (std::int64_t rows : {0, 1, 3}) {
       const std::vector<Tensor> args = {random_tensor(t, {rows, 4}, rng), Tensor::scalar(-1.5, t)};
@@ -363,7 +371,7 @@ TEST_CASE("a symbolic dimension that is 1 at run time falls back to unfused kern
   Expr e = tanh(y) + 1.0;
   Expr f = x * e;
   const std::vector<Expr> outs = {f, e};
-  Function fast = compile({x, y}, outs), ref = compile_reference({x, y}, outs);
+  Function fast = compile_fast({x, y}, outs), ref = compile_reference({x, y}, outs);
   CHECK(fast.num_steps() == 1);
   const std::vector<Tensor> args = {Tensor::from_list<double>({1, 2, 3}), Tensor::from_vector<double>({0.5}, {1})};
   check_same(fast(args), ref(args), "fallback");
@@ -383,7 +391,7 @@ TEST_CASE("full sums are reduced inside the kernel: bounded difference, independ
     CompileOptions one, two;
     one.num_threads = 1;
     two.num_threads = 2;
-    Function f_one = compile({x}, outs, one), f_two = compile({x}, outs, two);
+    Function f_one = compile_fast({x}, outs, one), f_two = compile_fast({x}, outs, two);
     CHECK(f_one.num_steps() == 1);  // forward and gradient in one pass over x
     std::mt19937 rng(1);
     Tensor v(t, {1 << 20});
@@ -419,14 +427,14 @@ TEST_CASE("gradient graphs from grad(): fused equals reference") {
     const std::vector<Expr> outs = {gr[0], gr[1]};
     for (std::int64_t rows : {1, 4, 300}) {
       const std::vector<Tensor> args = {random_tensor(t, {rows, 5}, rng), random_tensor(t, {5}, rng)};
-      check_same(compile({x, w}, outs)(args), compile_reference({x, w}, outs)(args), "grad rows " + std::to_string(rows));
+      check_same(compile_fast({x, w}, outs)(args), compile_reference({x, w}, outs)(args), "grad rows " + std::to_string(rows));
     }
   }
   // The forward and gradient of sum(leaky_relu(x)): one kernel, one pass.
   Graph g;
   Expr x = g.input("x", DType::float32, {kSymbolic});
   Expr cost = sum(relu(x, 0.1));
-  Function f = compile({x}, {cost, grad(cost, {x})[0]});
+  Function f = compile_fast({x}, {cost, grad(cost, {x})[0]});
   CHECK(f.num_steps() == 1);
   const std::vector<Tensor> args = {Tensor::from_list<float>({-2, -0.0f, 0, 3, NAN})};
   const auto a = f(args), b = compile_reference({x}, {cost, grad(cost, {x})[0]})(args);
@@ -439,7 +447,7 @@ TEST_CASE("a full sum that feeds back into its own kernel stays a separate step"
   Expr y = x * 2.0;
   Expr z = relu(y - sum(y), 0.5);  // y and z could fuse, but z needs all of sum(y)
   const std::vector<Tensor> args = {Tensor::from_list<double>({1, -2, 3.5, 0.25})};
-  check_same(compile({x}, {z, y})(args), compile_reference({x}, {z, y})(args), "feedback");
+  check_same(compile_fast({x}, {z, y})(args), compile_reference({x}, {z, y})(args), "feedback");
 }
 
 TEST_CASE("a chain of 1,000,000 elementwise nodes") {
@@ -454,7 +462,7 @@ TEST_CASE("a chain of 1,000,000 elementwise nodes") {
       case 3: y = neg(y); break;
     }
   }
-  Function fast = compile({x}, {y});
+  Function fast = compile_fast({x}, {y});
   CHECK(fast.num_steps() == 1);
   const std::vector<Tensor> args = {Tensor::from_list<float>({-1e-30f, 0.0f, -0.0f, 2.0f, NAN})};
   check_same(fast(args), compile_reference({x}, {y})(args), "chain");
@@ -465,7 +473,7 @@ TEST_CASE("one Function called from 8 threads at once") {
   Expr x = g.input("x", DType::float64, {kSymbolic});
   Expr w = g.input("w", DType::float64, {kSymbolic});
   const std::vector<Expr> outs = {relu(x * w, 0.1), sum(maximum(x, w)), where(x > 0.0, x, w)};
-  Function fast = compile({x, w}, outs);
+  Function fast = compile_fast({x, w}, outs);
   Function ref = compile_reference({x, w}, outs);
   std::mt19937 rng(42);
   std::vector<std::vector<Tensor>> args;
@@ -504,7 +512,7 @@ TEST_CASE("eval_into writes into the caller's tensors when they fit") {
   Graph g;
   Expr x = g.input("x", DType::float32, {kSymbolic});
   const std::vector<Expr> outs = {relu(x), x, sum(x)};
-  Function f = compile({x}, outs);
+  Function f = compile_fast({x}, outs);
   Tensor v = Tensor::from_list<float>({-1, 2, -3});
   std::vector<Tensor> out;
   f.eval_into({v}, out);
@@ -531,7 +539,7 @@ TEST_CASE("call-time errors are the reference's") {
   Expr a = g.input("a", DType::float64, {kSymbolic, 3});
   Expr b = g.input("b", DType::float64, {kSymbolic, 3});
   const std::vector<Expr> outs = {relu(a + b)};
-  Function fast = compile({a, b}, outs), ref = compile_reference({a, b}, outs);
+  Function fast = compile_fast({a, b}, outs), ref = compile_reference({a, b}, outs);
   auto message = [](const Function& f, const std::vector<Tensor>& args) {
     try {
       f(args);
@@ -577,7 +585,7 @@ TEST_CASE("a user elementwise op without a fused kernel runs with its compute()"
   Graph g;
   Expr x = g.input("x", DType::float64, {kSymbolic});
   Expr y = relu(apply("test_square_plus_one", {abs(x) - 2.0}), 0.5);
-  Function fast = compile({x}, {y});
+  Function fast = compile_fast({x}, {y});
   CHECK(fast.num_steps() == 3);  // fused, user op, fused
   const std::vector<Tensor> args = {Tensor::from_list<double>({-3, -1, 0, 1, 5})};
   check_same(fast(args), compile_reference({x}, {y})(args), "user op");
@@ -593,7 +601,7 @@ TEST_CASE("non-elementwise ops between fused kernels") {
   Expr out = h - m + sum(abs(h), {0}, true);
   const std::vector<Expr> outs = {out, transpose(out), sum(out)};
   const std::vector<Tensor> args = {random_tensor(DType::float64, {4, 6}, rng), random_tensor(DType::float64, {6, 5}, rng)};
-  const auto fast = compile({a, b}, outs)(args);
+  const auto fast = compile_fast({a, b}, outs)(args);
   const auto ref = compile_reference({a, b}, outs)(args);
   check_same({fast[0], fast[1]}, {ref[0], ref[1]}, "mixed");
   if (std::isfinite(ref[2].at(0))) CHECK(std::abs(fast[2].at(0) - ref[2].at(0)) <= 1e-12 * (1 + std::abs(ref[2].at(0))));
