@@ -386,6 +386,7 @@ class TreeBuilder {
     // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
     if (auto p = what.find("] "); p != std::string::npos && what.rfind("[json.exception", 0) == 0)
       what = what.substr(p + 2);
+    if (what.find("number overflow") != std::string::npos) what += " (write \"inf\" or \"-inf\" for an infinity)";
     error_ = "not valid JSON: " + what;
     return false;
   }
@@ -424,9 +425,6 @@ class TreeBuilder {
     }
     Frame& f = stack_.back();
     if (auto* members = std::get_if<JObject>(&f.value.v)) {
-      if (members->size() >= limits_.max_tensor_elements)
-        return fail("an object with more than " + std::to_string(limits_.max_tensor_elements) +
-                    " members (LoadLimits::max_tensor_elements)");
       members->emplace_back(f.key, std::move(v));
       if (stack_.size() == 1 && on_member) on_member(members->back().first, members->back().second);
       return true;
