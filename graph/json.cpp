@@ -478,52 +478,83 @@ void run_parser(std::string_view text, TreeBuilder& builder) {
 
 // Typed access with a JSON path in every message.
 
-[[noreturn]] void fail_at(const std::string& path, const std::string& message) { throw Error(path + ": " + message); }
+/// A JSON path such as nodes[3].inputs[1], put together only when an error
+/// message needs it (building one per field would dominate reading time).
+class At {
+ public:
+  static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+  At(const std::string& base) : base_(&base) {}        // NOLINT: implicit by design
+  At(const char* base) : owned_(base), base_(&owned_) {}  // NOLINT
+  At(const std::string& base, std::string_view field, std::size_t index = kNoIndex)
+      : base_(&base), field_(field), index_(index) {}
+  At(const std::string& base, std::string_view field, std::string_view key) : base_(&base), field_(field), key_(key) {}
+  At(const At&) = delete;
+  At& operator=(const At&) = delete;
 
-const JObject& as_object(const JValue& v, const std::string& path) {
+  std::string str() const {
+    std::string s = *base_;
+    s += field_;
+    if (!key_.empty()) {
+      s += '.';
+      s += key_;
+    }
+    if (index_ != kNoIndex) s += "[" + std::to_string(index_) + "]";
+    return s;
+  }
+
+ private:
+  std::string owned_;
+  const std::string* base_;
+  std::string_view field_, key_;
+  std::size_t index_ = kNoIndex;
+};
+
+[[noreturn]] void fail_at(const At& at, const std::string& message) { throw Error(at.str() + ": " + message); }
+
+const JObject& as_object(const JValue& v, const At& at) {
   if (auto* o = std::get_if<JObject>(&v.v)) return *o;
-  fail_at(path, "expected an object, got " + describe(v));
+  fail_at(at, "expected an object, got " + describe(v));
 }
 
-const JArray& as_array(const JValue& v, const std::string& path) {
+const JArray& as_array(const JValue& v, const At& at) {
   if (auto* a = std::get_if<JArray>(&v.v)) return *a;
-  fail_at(path, "expected an array, got " + describe(v));
+  fail_at(at, "expected an array, got " + describe(v));
 }
 
-const std::string& as_string(const JValue& v, const std::string& path) {
+const std::string& as_string(const JValue& v, const At& at) {
   if (auto* s = std::get_if<std::string>(&v.v)) return *s;
-  fail_at(path, "expected a string, got " + describe(v));
+  fail_at(at, "expected a string, got " + describe(v));
 }
 
-std::int64_t as_integer(const JValue& v, const std::string& path) {
+std::int64_t as_integer(const JValue& v, const At& at) {
   if (auto* n = std::get_if<JNumber>(&v.v)) {
     if (n->integer) return n->i;
     if (!n->d_overflow && std::nearbyint(n->d) == n->d && std::fabs(n->d) < 9.2e18)
-      fail_at(path, "expected an integer, got " + describe(v) + " (write integers without a fraction or exponent)");
+      fail_at(at, "expected an integer, got " + describe(v) + " (write integers without a fraction or exponent)");
   }
-  fail_at(path, "expected an integer, got " + describe(v));
+  fail_at(at, "expected an integer, got " + describe(v));
 }
 
-std::int64_t as_index(const JValue& v, const std::string& path) {
-  const std::int64_t i = as_integer(v, path);
-  if (i < 0) fail_at(path, "expected a non-negative integer, got " + std::to_string(i));
+std::int64_t as_index(const JValue& v, const At& at) {
+  const std::int64_t i = as_integer(v, at);
+  if (i < 0) fail_at(at, "expected a non-negative integer, got " + std::to_string(i));
   return i;
 }
 
-DType as_dtype(const JValue& v, const std::string& path) {
-  const std::string& s = as_string(v, path);
+DType as_dtype(const JValue& v, const At& at) {
+  const std::string& s = as_string(v, at);
   if (s == "float32") return DType::float32;
   if (s == "float64") return DType::float64;
   if (s == "bool") return DType::boolean;
-  fail_at(path, "unknown dtype \"" + s + "\" (expected \"float32\", \"float64\" or \"bool\")");
+  fail_at(at, "unknown dtype \"" + s + "\" (expected \"float32\", \"float64\" or \"bool\")");
 }
 
-template <class T> T as_real(const JValue& v, const std::string& path) {
+template <class T> T as_real(const JValue& v, const At& at) {
   constexpr bool f32 = std::is_same_v<T, float>;
   if (auto* n = std::get_if<JNumber>(&v.v)) {
     if (f32 ? n->f_overflow : n->d_overflow)
-      fail_at(path, describe(v) + " is too large for " + std::string(f32 ? "float32" : "float64") +
-                        " (write \"inf\" or \"-inf\" for an infinity)");
+      fail_at(at, describe(v) + " is too large for " + std::string(f32 ? "float32" : "float64") +
+                      " (write \"inf\" or \"-inf\" for an infinity)");
     if constexpr (f32) {
       return n->f;
     } else {
@@ -535,33 +566,32 @@ template <class T> T as_real(const JValue& v, const std::string& path) {
     if (*s == "inf") return std::numeric_limits<T>::infinity();
     if (*s == "-inf") return -std::numeric_limits<T>::infinity();
   }
-  fail_at(path, "expected a number (or \"nan\", \"inf\", \"-inf\"), got " + describe(v));
+  fail_at(at, "expected a number (or \"nan\", \"inf\", \"-inf\"), got " + describe(v));
 }
 
-bool as_bool(const JValue& v, const std::string& path) {
+bool as_bool(const JValue& v, const At& at) {
   if (auto* b = std::get_if<bool>(&v.v)) return *b;
-  fail_at(path, "expected true or false, got " + describe(v));
+  fail_at(at, "expected true or false, got " + describe(v));
 }
 
-void read_element(const JValue& v, Tensor& t, std::int64_t i, const std::string& path) {
+void read_element(const JValue& v, Tensor& t, std::int64_t i, const At& at) {
   switch (t.dtype()) {
-    case DType::float32: t.data<float>()[i] = as_real<float>(v, path); break;
-    case DType::float64: t.data<double>()[i] = as_real<double>(v, path); break;
-    case DType::boolean: t.data<bool>()[i] = as_bool(v, path); break;
+    case DType::float32: t.data<float>()[i] = as_real<float>(v, at); break;
+    case DType::float64: t.data<double>()[i] = as_real<double>(v, at); break;
+    case DType::boolean: t.data<bool>()[i] = as_bool(v, at); break;
   }
 }
 
 /// Element count of a concrete shape, or an error past the limit.
-std::int64_t checked_elements(const Shape& shape, const LoadLimits& limits, const std::string& path) {
+std::int64_t checked_elements(const Shape& shape, const LoadLimits& limits, const At& at) {
+  for (auto d : shape)
+    if (d == 0) return 0;
   std::int64_t n = 1;
-  bool zero = false;
-  for (auto d : shape) zero |= d == 0;
-  if (zero) return 0;
   for (auto d : shape) {
     if (d > static_cast<std::int64_t>(limits.max_tensor_elements) ||
         n > static_cast<std::int64_t>(limits.max_tensor_elements) / d)
-      fail_at(path, "shape " + shape_str(shape) + " has more than " + std::to_string(limits.max_tensor_elements) +
-                        " elements (LoadLimits::max_tensor_elements)");
+      fail_at(at, "shape " + shape_str(shape) + " has more than " + std::to_string(limits.max_tensor_elements) +
+                      " elements (LoadLimits::max_tensor_elements)");
     n *= d;
   }
   return n;
@@ -574,53 +604,60 @@ const JValue* member(const JObject& o, std::string_view key) {
   return nullptr;
 }
 
-const JValue& required(const JObject& o, std::string_view key, const std::string& path, std::string_view what) {
+const JValue& required(const JObject& o, std::string_view key, const At& at, std::string_view what) {
   if (const JValue* v = member(o, key)) return *v;
-  fail_at(path, "missing field \"" + std::string(key) + "\" (" + std::string(what) + ")");
+  fail_at(at, "missing field \"" + std::string(key) + "\" (" + std::string(what) + ")");
 }
 
 /// {"dtype": ..., "shape": [...], "data": [flat elements]}: a constant's value.
-Tensor read_flat_value(const JValue& v, const std::string& path, const LoadLimits& limits) {
+Tensor read_flat_value(const JValue& v, const At& at, const LoadLimits& limits) {
+  const std::string path = at.str();
   const JObject& o = as_object(v, path);
   for (const auto& [k, x] : o)
     if (k != "dtype" && k != "shape" && k != "data")
-      fail_at(path + "." + k, "unknown field (a tensor value has \"dtype\", \"shape\" and \"data\")");
-  const DType dtype = as_dtype(required(o, "dtype", path, "the element type"), path + ".dtype");
-  const JArray& dims = as_array(required(o, "shape", path, "a list of sizes"), path + ".shape");
+      fail_at(At(path, "", k), "unknown field (a tensor value has \"dtype\", \"shape\" and \"data\")");
+  const DType dtype = as_dtype(required(o, "dtype", path, "the element type"), At(path, ".dtype"));
+  const JArray& dims = as_array(required(o, "shape", path, "a list of sizes"), At(path, ".shape"));
   Shape shape;
   for (std::size_t i = 0; i < dims.size(); ++i) {
-    const std::string p = path + ".shape[" + std::to_string(i) + "]";
     if (std::holds_alternative<std::nullptr_t>(dims[i].v))
-      fail_at(p, "a value needs known sizes, got null (symbolic)");
-    shape.push_back(as_index(dims[i], p));
+      fail_at(At(path, ".shape", i), "a value needs known sizes, got null (symbolic)");
+    shape.push_back(as_index(dims[i], At(path, ".shape", i)));
   }
-  const std::int64_t n = checked_elements(shape, limits, path + ".shape");
-  const JArray& data = as_array(required(o, "data", path, "the elements in row-major order"), path + ".data");
+  const std::int64_t n = checked_elements(shape, limits, At(path, ".shape"));
+  const JArray& data = as_array(required(o, "data", path, "the elements in row-major order"), At(path, ".data"));
   if (static_cast<std::int64_t>(data.size()) != n)
-    fail_at(path + ".data", "has " + std::to_string(data.size()) + " elements, but shape " + shape_str(shape) +
-                                " needs " + std::to_string(n));
+    fail_at(At(path, ".data"), "has " + std::to_string(data.size()) + " elements, but shape " + shape_str(shape) +
+                                   " needs " + std::to_string(n));
   Tensor t(dtype, shape);
   for (std::int64_t i = 0; i < n; ++i)
-    read_element(data[static_cast<std::size_t>(i)], t, i, path + ".data[" + std::to_string(i) + "]");
+    read_element(data[static_cast<std::size_t>(i)], t, i, At(path, ".data", static_cast<std::size_t>(i)));
   return t;
 }
 
-AttrValue read_attr(const JValue& v, AttrKind kind, const std::string& path, const LoadLimits& limits) {
+AttrValue read_attr(const JValue& v, AttrKind kind, const At& at, const LoadLimits& limits) {
   switch (kind) {
-    case AttrKind::integer: return as_integer(v, path);
-    case AttrKind::real: return as_real<double>(v, path);
+    case AttrKind::integer: return as_integer(v, at);
+    case AttrKind::real: return as_real<double>(v, at);
     case AttrKind::integers: {
-      const JArray& a = as_array(v, path);
+      const JArray& a = as_array(v, at);
       std::vector<std::int64_t> out;
       out.reserve(a.size());
-      for (std::size_t i = 0; i < a.size(); ++i) out.push_back(as_integer(a[i], path + "[" + std::to_string(i) + "]"));
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (auto* n = std::get_if<JNumber>(&a[i].v); n && n->integer) {
+          out.push_back(n->i);
+        } else {
+          const std::string path = at.str();
+          as_integer(a[i], At(path, "", i));  // throws
+        }
+      }
       return out;
     }
-    case AttrKind::string: return as_string(v, path);
-    case AttrKind::tensor: return read_flat_value(v, path, limits);
-    case AttrKind::dtype: return as_dtype(v, path);
+    case AttrKind::string: return as_string(v, at);
+    case AttrKind::tensor: return read_flat_value(v, at, limits);
+    case AttrKind::dtype: return as_dtype(v, at);
   }
-  fail_at(path, "unsupported attribute kind");
+  fail_at(at, "unsupported attribute kind");
 }
 
 std::string kinds_list(const std::vector<AttrSpec>& specs) {
@@ -716,9 +753,9 @@ class GraphReader {
 
   NodeId resolve(const JValue& v, const std::string& path) {
     const std::int64_t id = as_index(v, path);
-    auto it = ids_.find(id);
-    if (it == ids_.end()) fail_at(path, "no node has id " + std::to_string(id));
-    return it->second.store;
+    const Known* known = find_id(id);
+    if (!known) fail_at(path, "no node has id " + std::to_string(id));
+    return known->store;
   }
 
   void on_node(JValue&& v, std::size_t index) {
@@ -794,44 +831,49 @@ class GraphReader {
   void build_node(const JValue& v, std::size_t index) {
     const std::string path = "nodes[" + std::to_string(index) + "]";
     const JObject& o = as_object(v, path);
-    static const char* const fields[] = {"id", "op", "name", "inputs", "dtype", "shape", "attrs"};
+    static constexpr std::string_view fields[] = {"id", "op", "name", "inputs", "dtype", "shape", "attrs"};
     for (const auto& [k, x] : o) {
       bool known = false;
-      for (const char* f : fields) known |= k == f;
+      for (std::string_view f : fields) known |= k == f;
       if (!known)
-        fail_at(path + "." + k,
+        fail_at(At(path, "", k),
                 "unknown field (a node has \"id\", \"op\", \"inputs\", \"dtype\", \"shape\", and \"name\" or "
                 "\"attrs\" where they apply)");
     }
-    const std::int64_t id = as_index(required(o, "id", path, "the node's id, a non-negative integer"), path + ".id");
-    if (auto it = ids_.find(id); it != ids_.end())
-      fail_at(path + ".id", "duplicate id " + std::to_string(id) + " (nodes[" + std::to_string(it->second.index) +
-                                "] has it too)");
-    const std::string& op_name = as_string(required(o, "op", path, "the op's name"), path + ".op");
+    const std::int64_t id =
+        as_index(required(o, "id", path, "the node's id, a non-negative integer"), At(path, ".id"));
+    if (const Known* known = find_id(id))
+      fail_at(At(path, ".id"), "duplicate id " + std::to_string(id) + " (nodes[" + std::to_string(known->index) +
+                                   "] has it too)");
+    const std::string& op_name = as_string(required(o, "op", path, "the op's name"), At(path, ".op"));
     const Op* op = OpRegistry::instance().find(op_name);
     if (!op)
-      fail_at(path + ".op", "unknown op \"" + op_name + "\" in node " + std::to_string(id) +
-                                " (not a built-in op; if it is an extension op, it may not be registered: link and "
-                                "register it before loading)");
-    const std::string where = path + " (node " + std::to_string(id) + ", op " + op_name + ")";
-    auto fail_node = [&](const std::string& field, const std::string& message) -> void {
-      fail_at(path + field + " (node " + std::to_string(id) + ", op " + op_name + ")", message);
+      fail_at(At(path, ".op"), "unknown op \"" + op_name + "\" in node " + std::to_string(id) +
+                                   " (not a built-in op; if it is an extension op, it may not be registered: link "
+                                   "and register it before loading)");
+    // "nodes[3].inputs (node 7, op add)": the path, then which node it is.
+    auto where = [&](std::string_view field = {}) {
+      return path + std::string(field) + " (node " + std::to_string(id) + ", op " + op_name + ")";
+    };
+    auto fail_node = [&](std::string_view field, const std::string& message) { fail_at(where(field), message); };
+    auto need = [&](std::string_view key, std::string_view what) -> const JValue& {
+      if (const JValue* x = member(o, key)) return *x;
+      fail_at(where(), "missing field \"" + std::string(key) + "\" (" + std::string(what) + ")");
     };
 
     // Operands: each an id defined by an earlier node.
-    const JArray& refs = as_array(required(o, "inputs", where, "the ids of the node's operands"), path + ".inputs");
+    const JArray& refs = as_array(need("inputs", "the ids of the node's operands"), At(path, ".inputs"));
     std::vector<NodeId> operands;
     operands.reserve(refs.size());
     for (std::size_t i = 0; i < refs.size(); ++i) {
-      const std::string p = path + ".inputs[" + std::to_string(i) + "]";
-      const std::int64_t ref = as_index(refs[i], p);
-      auto it = ids_.find(ref);
-      if (it == ids_.end()) {
-        pending_ = Pending{p, id, ref, op_name};
+      const std::int64_t ref = as_index(refs[i], At(path, ".inputs", i));
+      const Known* known = find_id(ref);
+      if (!known) {
+        pending_ = Pending{At(path, ".inputs", i).str(), id, ref, op_name};
         later_.emplace(id, std::make_pair(index, std::vector<std::int64_t>{}));
         throw Error("unresolved reference");
       }
-      operands.push_back(it->second.store);
+      operands.push_back(known->store);
     }
     const int n = static_cast<int>(operands.size());
     if (n < op->min_inputs() || (op->max_inputs() >= 0 && n > op->max_inputs())) {
@@ -842,17 +884,17 @@ class GraphReader {
       fail_node(".inputs", "op " + op_name + " takes " + expected + " input(s), got " + std::to_string(n));
     }
 
-    const DType dtype = as_dtype(required(o, "dtype", where, "the element type"), path + ".dtype");
-    const JArray& dims = as_array(required(o, "shape", where, "a list of sizes, null for symbolic"), path + ".shape");
-    Shape shape;
+    const DType dtype = as_dtype(need("dtype", "the element type"), At(path, ".dtype"));
+    const JArray& dims = as_array(need("shape", "a list of sizes, null for symbolic"), At(path, ".shape"));
+    TensorType declared{dtype, {}};
+    declared.shape.reserve(dims.size());
     for (std::size_t i = 0; i < dims.size(); ++i) {
       if (std::holds_alternative<std::nullptr_t>(dims[i].v)) {
-        shape.push_back(kSymbolic);
+        declared.shape.push_back(kSymbolic);
       } else {
-        shape.push_back(as_index(dims[i], path + ".shape[" + std::to_string(i) + "]"));
+        declared.shape.push_back(as_index(dims[i], At(path, ".shape", i)));
       }
     }
-    const TensorType declared{dtype, shape};
 
     const JValue* name = member(o, "name");
     const bool is_input = op_name == "input";
@@ -861,26 +903,26 @@ class GraphReader {
 
     // Attributes: exactly those of Op::attr_specs(), each of its kind.
     Attrs attrs;
-    const std::vector<AttrSpec> specs = op->attr_specs();
-    const JObject empty;
-    const JObject& given = member(o, "attrs") ? as_object(*member(o, "attrs"), path + ".attrs") : empty;
-    for (const auto& [key, value] : given) {
-      const AttrSpec* spec = nullptr;
-      for (const AttrSpec& s : specs)
-        if (s.name == key) spec = &s;
-      if (!spec)
-        fail_node(".attrs." + key, "op " + op_name + " has no attribute \"" + key + "\" (its attributes: " +
-                                      kinds_list(specs) + ")");
-      attrs.set(key, read_attr(value, spec->kind, path + ".attrs." + key, limits_));
+    const std::vector<AttrSpec>& specs = specs_of(*op);
+    if (const JValue* given = member(o, "attrs")) {
+      for (const auto& [key, value] : as_object(*given, At(path, ".attrs"))) {
+        const AttrSpec* spec = nullptr;
+        for (const AttrSpec& sp : specs)
+          if (sp.name == key) spec = &sp;
+        if (!spec)
+          fail_node(".attrs." + key, "op " + op_name + " has no attribute \"" + key + "\" (its attributes: " +
+                                         kinds_list(specs) + ")");
+        attrs.set(key, read_attr(value, spec->kind, At(path, ".attrs", key), limits_));
+      }
     }
-    for (const AttrSpec& s : specs)
-      if (!attrs.has(s.name))
-        fail_node(".attrs", "missing attribute \"" + s.name + "\" (a " + std::string(attr_kind_name(s.kind)) +
+    for (const AttrSpec& sp : specs)
+      if (!attrs.has(sp.name))
+        fail_node(".attrs", "missing attribute \"" + sp.name + "\" (a " + std::string(attr_kind_name(sp.kind)) +
                                 ") of op " + op_name);
 
     std::string input_name;
     if (is_input) {
-      input_name = as_string(*name, path + ".name");
+      input_name = as_string(*name, At(path, ".name"));
       if (input_name.empty()) fail_node(".name", "an input needs a non-empty name");
       if (auto it = input_names_.find(input_name); it != input_names_.end())
         fail_node(".name", "input name \"" + input_name + "\" is already used by node " + std::to_string(it->second));
@@ -897,18 +939,55 @@ class GraphReader {
         built = store.add(*op, std::move(operands), std::move(attrs));
       }
     } catch (const Error& e) {
-      fail_at(where, std::string("type error: ") + e.what());
+      fail_node("", std::string("type error: ") + e.what());
     } catch (const std::exception& e) {
-      fail_at(where, std::string("op failed: ") + e.what());
+      fail_node("", std::string("op failed: ") + e.what());
     }
     const TensorType& got = store.node(built).type;
     if (got != declared)
-      fail_at(where, "the document declares " + type_str(declared) + ", but the node's type is " + type_str(got) +
-                         (is_input || op_name == "constant" ? std::string(" (from its value)")
-                                                            : " (inferred from its operands)"));
-    ids_.emplace(id, Known{built, index});
+      fail_node("", "the document declares " + type_str(declared) + ", but the node's type is " + type_str(got) +
+                        (is_input || op_name == "constant" ? std::string(" (from its value)")
+                                                           : " (inferred from its operands)"));
+    add_id(id, Known{built, index});
     if (doc_id_.size() <= built) doc_id_.resize(static_cast<std::size_t>(built) + 1, -1);
     if (doc_id_[built] < 0) doc_id_[built] = id;
+  }
+
+  // Ids: a vector for the usual dense ids 0..n-1, a hash map for the rest.
+  // The vector grows only to about twice the nodes read, so a document
+  // cannot make it large with one big id.
+  const Known* find_id(std::int64_t id) const {
+    if (static_cast<std::uint64_t>(id) < dense_.size())
+      return dense_[static_cast<std::size_t>(id)].index == kUnused ? nullptr : &dense_[static_cast<std::size_t>(id)];
+    auto it = sparse_.find(id);
+    return it == sparse_.end() ? nullptr : &it->second;
+  }
+
+  void add_id(std::int64_t id, Known k) {
+    const auto u = static_cast<std::uint64_t>(id);
+    if (u >= dense_.size() && u < 2 * (sparse_.size() + dense_.size()) + 1024) {
+      dense_.resize(static_cast<std::size_t>(u) + 1 + dense_.size() / 2, Known{0, kUnused});
+      // Ids now covered by the vector move there.
+      for (auto it = sparse_.begin(); it != sparse_.end();) {
+        if (static_cast<std::uint64_t>(it->first) < dense_.size()) {
+          dense_[static_cast<std::size_t>(it->first)] = it->second;
+          it = sparse_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (u < dense_.size()) {
+      dense_[static_cast<std::size_t>(u)] = k;
+    } else {
+      sparse_.emplace(id, k);
+    }
+  }
+
+  const std::vector<AttrSpec>& specs_of(const Op& op) {
+    auto it = specs_.find(&op);
+    if (it == specs_.end()) it = specs_.emplace(&op, op.attr_specs()).first;
+    return it->second;
   }
 
   struct Pending {
@@ -919,7 +998,10 @@ class GraphReader {
 
   const LoadLimits& limits_;
   Graph graph_;
-  std::unordered_map<std::int64_t, Known> ids_;
+  static constexpr std::size_t kUnused = static_cast<std::size_t>(-1);
+  std::vector<Known> dense_;
+  std::unordered_map<std::int64_t, Known> sparse_;
+  std::unordered_map<const Op*, std::vector<AttrSpec>> specs_;
   std::vector<std::int64_t> doc_id_;  // store id -> document id
   std::unordered_map<std::string, std::int64_t> input_names_;
   std::optional<std::string> header_error_, node_error_;
