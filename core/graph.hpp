@@ -1,7 +1,7 @@
 #pragma once
 /// The graph store and the Expr handle.
 ///
-/// A graph is a flat vector of immutable nodes in which inputs always come
+/// A graph is a flat sequence of immutable nodes in which inputs always come
 /// before their users, so storage order is a topological order and memo tables
 /// are vectors indexed by NodeId. A hash table from (op, attributes, inputs)
 /// to id makes building the same expression twice return the same node
@@ -12,6 +12,7 @@
 /// time (different graphs on different threads are independent). Compiled
 /// functions do not refer to the store and may be called concurrently.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -66,7 +67,9 @@ class GraphStore {
   };
   NodeId intern(Node n);
 
-  std::vector<Node> nodes_;
+  // A deque: adding nodes never moves existing ones, so references from
+  // Expr::node() and attrs() stay valid while more nodes are built.
+  std::deque<Node> nodes_;
   std::unordered_set<NodeId, Hash, Eq> index_;
   std::unordered_map<std::string, NodeId> inputs_by_name_;
 };

@@ -11,6 +11,14 @@ namespace {
 
 using Partials = std::vector<std::optional<Expr>>;
 
+/// Elementwise with a scalar function: the reference kernels use libm and
+/// plain IEEE arithmetic, because Eigen 3.4's packet versions differ on
+/// special values on AVX2 (its pnegate computes 0 - x, so -(+0) is +0; its
+/// pexp returns a subnormal instead of 0 at -inf).
+template <class T, class F> auto scalar_map(const Eigen::ArrayBase<T>& x, F f) {
+  return x.unaryExpr([f](typename T::Scalar v) { return f(v); });
+}
+
 /// One float operand; D::eval maps an Eigen array expression to the result.
 template <class D> class UnaryFloat : public ElementwiseOp {
  public:
@@ -40,7 +48,7 @@ template <class D> class BinaryFloat : public ElementwiseOp {
 /// y = -x.  dy/dx = -1.
 struct Neg final : UnaryFloat<Neg> {
   Neg() : UnaryFloat("neg") {}
-  static auto eval(const auto& x) { return -x; }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return -v; }); }
   Partials partials(const Expr&, const Expr& g) const override { return {neg(g)}; }
 };
 
@@ -65,14 +73,14 @@ struct Sign final : UnaryFloat<Sign> {
 /// y = e^x.  dy/dx = y.
 struct Exp final : UnaryFloat<Exp> {
   Exp() : UnaryFloat("exp") {}
-  static auto eval(const auto& x) { return x.exp(); }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::exp(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g * y}; }
 };
 
 /// y = ln x.  dy/dx = 1 / x (inf at 0).
 struct Log final : UnaryFloat<Log> {
   Log() : UnaryFloat("log") {}
-  static auto eval(const auto& x) { return x.log(); }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::log(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g / y.input(0)}; }
 };
 
@@ -86,10 +94,7 @@ struct Sqrt final : UnaryFloat<Sqrt> {
 /// y = tanh x.  dy/dx = 1 - y^2.
 struct Tanh final : UnaryFloat<Tanh> {
   Tanh() : UnaryFloat("tanh") {}
-  static auto eval(const auto& x) {
-    using T = typename std::decay_t<decltype(x)>::Scalar;
-    return x.unaryExpr([](T v) { return std::tanh(v); });
-  }
+  static auto eval(const auto& x) { return scalar_map(x, [](auto v) { return std::tanh(v); }); }
   Partials partials(const Expr& y, const Expr& g) const override { return {g * (1.0 - y * y)}; }
 };
 
