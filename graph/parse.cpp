@@ -68,7 +68,7 @@ class Lexer {
           while (e < text_.size() && is_digit(text_[e])) ++e;
           end = e;
         } else {
-          fail(end + 1, "expected the digits of an exponent after '" + std::string(text_.substr(start, e - start)) + "'");
+          fail(e + 1, "expected the digits of an exponent after '" + std::string(text_.substr(start, e - start)) + "'");
         }
       }
       t = take(Tok::number, end - start);
