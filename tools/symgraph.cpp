@@ -281,6 +281,16 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
 
   try {
+    // A mistyped command would otherwise be reported as a stray argument.
+    if (argc > 1 && argv[1][0] != '-') {
+      bool known = false;
+      std::string names;
+      for (const CLI::App* cmd : app.get_subcommands({})) {
+        known |= cmd->get_name() == argv[1];
+        names += (names.empty() ? "" : ", ") + cmd->get_name();
+      }
+      if (!known) return fail("unknown command '" + std::string(argv[1]) + "' (commands: " + names + ")");
+    }
     try {
       app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
