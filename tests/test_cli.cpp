@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <symgraph/graph/dot.hpp>
@@ -238,4 +239,65 @@ TEST_CASE("bad input: status 1 and one line on standard error, never a crash") {
     CAPTURE(shown);
     check_error(run_cli(c.args, c.stdin_text), c.error);
   }
+}
+
+namespace {
+
+/// Words of a shell command line: blanks separate words, '...' quotes.
+std::vector<std::string> shell_words(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false, quoted = false;
+  for (char c : line) {
+    if (quoted) {
+      if (c == '\'') {
+        quoted = false;
+      } else {
+        word += c;
+      }
+    } else if (c == '\'') {
+      quoted = in_word = true;
+    } else if (c == ' ') {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  REQUIRE_MESSAGE(!quoted, "unterminated quote in: " << line);
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+}  // namespace
+
+TEST_CASE("the walkthrough in docs/cli.md runs as written") {
+  const std::string doc_path =
+      (std::filesystem::path(__FILE__).parent_path().parent_path() / "docs" / "cli.md").string();
+  std::istringstream doc(slurp(doc_path));
+  REQUIRE(!doc.str().empty());
+  std::string line;
+  int examples = 0;
+  while (std::getline(doc, line)) {
+    if (line.rfind("$ symgraph ", 0) != 0) continue;
+    const std::string command = line.substr(11);
+    std::string want;
+    while (std::getline(doc, line) && line != "```") want += line + "\n";
+    std::vector<std::string> args = shell_words(command);
+    CAPTURE(command);
+    const Result r = run_cli(args);
+    if (want.rfind("error: ", 0) == 0) {
+      CHECK(r.status == 1);
+      CHECK(r.out.empty());
+      CHECK(r.err == want);
+    } else {
+      CHECK(r.status == 0);
+      CHECK(r.err.empty());
+      CHECK(r.out == want);
+    }
+    ++examples;
+  }
+  CHECK(examples >= 8);
 }

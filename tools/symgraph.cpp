@@ -146,6 +146,9 @@ Program load(const Source& src, const RawValues* values, std::map<std::string, T
     bool has_shape = false;
     auto [name, type] = parse_var(spec, has_shape);
     if (decl.declared.count(name)) throw Error("--var '" + spec + "': input '" + name + "' is declared twice");
+    // Without dimensions: a vector of any length, like an undeclared input
+    // (eval replaces it with the rank of the value given).
+    if (!has_shape) type.shape = {kSymbolic};
     decl.declared[name] = type;
     shaped[name] = has_shape;
   }
