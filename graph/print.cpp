@@ -12,6 +12,44 @@ std::string node_label(const Node& n) {
   return s;
 }
 
+std::string expr_str(const Expr& e, std::size_t max_depth) {
+  const GraphStore& store = *e.graph();
+  // Post-order over (node, depth) with an explicit stack; each finished
+  // frame hands its text to its parent's argument list.
+  struct Frame {
+    NodeId id;
+    std::size_t depth;
+    std::vector<std::string> args;
+  };
+  std::vector<Frame> stack;
+  stack.push_back({e.id(), 0, {}});
+  std::string result;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    const Node& n = store.node(f.id);
+    std::string text;
+    if (n.inputs.empty()) {
+      text = node_label(n);
+    } else if (f.depth >= max_depth) {
+      text = node_label(n) + "[id " + std::to_string(f.id) + "]...";
+    } else if (f.args.size() < n.inputs.size()) {
+      const NodeId next = n.inputs[f.args.size()];
+      const std::size_t depth = f.depth + 1;
+      stack.push_back({next, depth, {}});
+      continue;
+    } else {
+      text = n.op->format(f.args, n.attrs);
+    }
+    stack.pop_back();
+    if (stack.empty()) {
+      result = std::move(text);
+    } else {
+      stack.back().args.push_back(std::move(text));
+    }
+  }
+  return result;
+}
+
 std::string debugprint(const std::vector<Expr>& outputs, const PrintOptions& options) {
   const NodeOrder order = order_nodes("debugprint", outputs);
   if (order.size() == 0) return "";

@@ -159,3 +159,16 @@ TEST_CASE("printers and JSON agree on node numbers") {
   CHECK(text.find("tanh [id 5] float64[?]") != std::string::npos);
   CHECK(dot.find("n5 [label=\"tanh\\n[id 5] float64[?]\"]") != std::string::npos);
 }
+
+TEST_CASE("expr_str: one line from each op's printed form, depth-capped") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  CHECK(expr_str(where(x > 0.0, x, 0.1 * x)) == "switch(gt(x, 0), x, mul(0.1, x))");
+  CHECK(expr_str(relu(x, 0.1)) == "add(scale(x, factor=0.55), scale(abs(x), factor=0.45))");
+  CHECK(expr_str(apply("test_pow", {exp(x)}, {{"p", 2.0}})) == "exp(x) ** 2");
+  CHECK(expr_str(x) == "x");
+  Expr e = x;
+  for (int i = 0; i < 1'000'000; ++i) e = neg(e);
+  CHECK(expr_str(e, 2) == "neg(neg(neg[id " + std::to_string(e.input(0).input(0).id()) + "]...))");
+  CHECK(expr_str(e, 2'000'000).size() == 5 * 1'000'000 + 1);
+}
