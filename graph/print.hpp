@@ -33,7 +33,9 @@ std::string debugprint(const std::vector<Expr>& outputs, const PrintOptions& opt
 /// A one-line form of an expression built from Op::format() of each node
 /// with its operands' forms: switch(gt(x, 0), x, mul(0.1, x)). Operands
 /// deeper than `max_depth` levels are shown as their label and number,
-/// abs[id 7]...; iterative, so any depth is safe.
+/// abs[id 7]...; iterative, so any depth is safe. Meant for short forms
+/// (messages, traces): each level copies its operands' text, so the cost
+/// grows with the square of the depth shown.
 std::string expr_str(const Expr& e, std::size_t max_depth = 4);
 
 /// The label a node gets in the text and DOT forms: an input's name, a

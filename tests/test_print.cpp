@@ -170,5 +170,4 @@ TEST_CASE("expr_str: one line from each op's printed form, depth-capped") {
   Expr e = x;
   for (int i = 0; i < 1'000'000; ++i) e = neg(e);
   CHECK(expr_str(e, 2) == "neg(neg(neg[id " + std::to_string(e.input(0).input(0).id()) + "]...))");
-  CHECK(expr_str(e, 2'000'000).size() == 5 * 1'000'000 + 1);
 }
