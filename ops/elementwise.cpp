@@ -1,24 +1,9 @@
 #include "symgraph/ops/elementwise.hpp"
 
+#include "symgraph/ops/mask.hpp"
 #include "symgraph/ops/ops.hpp"
 
 namespace symgraph {
-namespace {
-
-bool is_zero_constant(const Expr& e) {
-  if (e.op_name() != "constant") return false;
-  const Tensor& v = e.attrs().get<Tensor>("value");
-  for (std::int64_t i = 0; i < v.size(); ++i)
-    if (v.at(i) != 0.0) return false;
-  return true;
-}
-
-struct Mask {
-  Expr cond;
-  bool keep_when_true;
-};
-
-}  // namespace
 
 DType ElementwiseOp::same_float_dtype(std::span<const TensorType> inputs) const {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -57,31 +42,19 @@ TensorType ElementwiseOp::infer(std::span<const TensorType> inputs, const Attrs&
 }
 
 std::vector<std::optional<Expr>> ElementwiseOp::vjp(const Expr& y, const Expr& g) const {
-  // Peel switch masks whose kept branch has the output's own shape.
-  std::vector<Mask> masks;
-  Expr h = g;
-  while (h.op_name() == "switch") {
-    const Expr c = h.input(0), a = h.input(1), b = h.input(2);
-    if (is_zero_constant(b) && a.shape() == y.shape() && a.dtype() == y.dtype()) {
-      masks.push_back({c, true});
-      h = a;
-    } else if (is_zero_constant(a) && b.shape() == y.shape() && b.dtype() == y.dtype()) {
-      masks.push_back({c, false});
-      h = b;
-    } else {
-      break;
-    }
-  }
-  std::vector<std::optional<Expr>> out = partials(y, h);
+  // Partials from the unmasked cotangent, masked again (see ops/mask.hpp):
+  // where the mask is off they may be 0 * inf = NaN, and the mask drops them.
+  const MaskedCotangent mg = peel_mask(g);
+  std::vector<std::optional<Expr>> out = partials(y, mg.value);
+  if (out.size() != y.num_inputs())
+    fail("partials() returned " + std::to_string(out.size()) + " cotangents for " + std::to_string(y.num_inputs()) +
+         " operands");
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (!out[i]) continue;
-    Expr p = *out[i];
-    for (auto m = masks.rbegin(); m != masks.rend(); ++m) {
-      const Expr zero = constant_like(p, 0.0);
-      p = m->keep_when_true ? where(m->cond, p, zero) : where(m->cond, zero, p);
-    }
+    Expr p = apply_mask(*out[i], mg.mask);
     const Expr operand = y.input(i);
-    if (!(is_concrete(operand.shape()) && operand.shape() == p.shape())) p = sum_to(p, operand);
+    // A symbolic dimension may be 1 at run time and broadcast: sum_to then.
+    if (!(is_concrete(operand.shape()) && operand.shape() == p.shape())) p = masked_sum_to(p, operand);
     out[i] = p;
   }
   return out;

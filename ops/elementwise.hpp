@@ -19,12 +19,13 @@ class ElementwiseOp : public Op {
 
   /// Partials at the output's shape, masked and summed to operand shapes.
   ///
-  /// Masking: where the incoming cotangent is where(c, h, 0) (or
-  /// where(c, 0, h)), as a switch produces for its branches, the partials are
-  /// computed from h and masked again, instead of multiplying the masked
-  /// cotangent by the local derivative: 0 * inf is NaN, so an unselected
-  /// branch with an infinite or NaN derivative would otherwise poison the
-  /// gradient.
+  /// Masking (ops/mask.hpp): where the incoming cotangent is a switch mask,
+  /// where(m, h, 0) (or where(m, 0, h)), as a switch produces for its
+  /// branches, the partials are computed from h and masked again, instead of
+  /// multiplying the masked cotangent by the local derivative: 0 * inf is NaN,
+  /// so an unselected branch with an infinite or NaN derivative would
+  /// otherwise poison the gradient. A partial summed back to a broadcast
+  /// operand keeps its mask, reduced with "any" over the summed axes.
   std::vector<std::optional<Expr>> vjp(const Expr& y, const Expr& g) const final;
 
  protected:

@@ -1,6 +1,7 @@
 // Linear algebra: 2-d matmul and transpose.
 #include "symgraph/core/registry.hpp"
 #include "symgraph/ops/kernels.hpp"
+#include "symgraph/ops/mask.hpp"
 #include "symgraph/ops/ops.hpp"
 
 namespace symgraph {
@@ -12,6 +13,8 @@ template <class T> using CMat = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic
 template <class T> using Mat = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 
 /// y = a b for a [m, k] and b [k, n].  da = g b^T, db = a^T g.
+/// A switch mask on g does not survive the contraction (ops/mask.hpp): the
+/// products are exact IEEE sums, 0 * inf included.
 struct MatMul final : Op {
   MatMul() : Op("matmul", 2, 2) {}
   TensorType infer(std::span<const TensorType> in, const Attrs&) const override {
@@ -54,7 +57,8 @@ struct Transpose final : Op {
   }
   Partials vjp(const Expr& y, const Expr& g) const override {
     if (!is_float(y.dtype())) return {std::nullopt};
-    return {transpose(g)};
+    const auto transposed = [](const Expr& e) { return transpose(e); };
+    return {keep_mask(y, g, transposed, transposed)};
   }
 };
 

@@ -148,6 +148,16 @@ struct Div final : BinaryFloat<Div> {
   }
 };
 
+/// The cotangent of an operand of maximum/minimum: g where it won
+/// (`wins`), g/2 at a tie (`wins_or_ties` but not `wins`), and elsewhere a
+/// switch mask (ops/mask.hpp), not a plain 0: a selection, like switch, so the
+/// operand that lost never poisons the gradient (maximum(0, log(x)) at x = 0
+/// has slope 0, not 0 * inf). With a NaN operand both comparisons are false:
+/// no gradient to either operand (as JAX).
+Expr selected_cotangent(const Expr& g, const Expr& wins, const Expr& wins_or_ties) {
+  return where(wins_or_ties, where(wins, g, scale(g, 0.5)), constant_like(g, 0.0));
+}
+
 /// y = a if a >= b or a is NaN, else b (NumPy's maximum: NaN from either
 /// operand propagates; on a tie the first operand, so maximum(-0, +0) = -0).
 /// dy/da = 1 where a > b, 1/2 where a == b, else 0 (ties split evenly).
@@ -156,9 +166,7 @@ struct Maximum final : BinaryFloat<Maximum> {
   static auto eval(const auto& a, const auto& b) { return ((a >= b) || (a != a)).select(a, b); }
   Partials partials(const Expr& y, const Expr& g) const override {
     const Expr a = y.input(0), b = y.input(1);
-    const Expr zero = constant_like(g, 0.0);
-    const Expr half = scale(g, 0.5);
-    return {where(gt(a, b), g, where(eq(a, b), half, zero)), where(gt(b, a), g, where(eq(a, b), half, zero))};
+    return {selected_cotangent(g, gt(a, b), ge(a, b)), selected_cotangent(g, gt(b, a), ge(b, a))};
   }
 };
 
@@ -168,9 +176,7 @@ struct Minimum final : BinaryFloat<Minimum> {
   static auto eval(const auto& a, const auto& b) { return ((a <= b) || (a != a)).select(a, b); }
   Partials partials(const Expr& y, const Expr& g) const override {
     const Expr a = y.input(0), b = y.input(1);
-    const Expr zero = constant_like(g, 0.0);
-    const Expr half = scale(g, 0.5);
-    return {where(lt(a, b), g, where(eq(a, b), half, zero)), where(lt(b, a), g, where(eq(a, b), half, zero))};
+    return {selected_cotangent(g, lt(a, b), le(a, b)), selected_cotangent(g, lt(b, a), le(b, a))};
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include "symgraph/core/registry.hpp"
 #include "symgraph/ops/kernels.hpp"
+#include "symgraph/ops/mask.hpp"
 #include "symgraph/ops/ops.hpp"
 #include "symgraph/ops/reduce.hpp"
 
@@ -82,13 +83,18 @@ struct Sum final : Reduction {
   }
   Partials vjp(const Expr& y, const Expr& g) const override {
     const auto& axes = y.attrs().get<std::vector<std::int64_t>>("axes");
-    const Expr gk = y.attrs().get<std::int64_t>("keepdims") ? g : expand_dims(g, axes);
-    return {broadcast_to(gk, y.input(0))};
+    const bool keep = y.attrs().get<std::int64_t>("keepdims") != 0;
+    const Expr x = y.input(0);
+    const auto spread = [&](const Expr& e) { return keep ? e : expand_dims(e, axes); };
+    return {keep_mask(y, g, [&](const Expr& gg) { return broadcast_to(spread(gg), x); }, spread)};
   }
 };
 
 /// y = max of x over axes, NaN if any element is NaN.  dx = g at the
-/// elements equal to the maximum, split evenly between ties, 0 elsewhere.
+/// elements equal to the maximum, split evenly between ties, 0 elsewhere;
+/// that 0 is a switch mask (ops/mask.hpp), so elements that are not the
+/// maximum never poison the gradient (max(sqrt(x)) at a 0 element has slope 0
+/// there, not 0 * inf). A slice holding a NaN gets no gradient.
 struct Max final : Reduction {
   Max() : Reduction("max") {}
   void compute(std::span<const Tensor* const> in, const Attrs& attrs, Tensor& out) const override {
@@ -106,11 +112,13 @@ struct Max final : Reduction {
     const auto& axes = y.attrs().get<std::vector<std::int64_t>>("axes");
     const bool keep = y.attrs().get<std::int64_t>("keepdims") != 0;
     const Expr x = y.input(0);
-    const Expr yk = keep ? y : expand_dims(y, axes);
-    const Expr gk = keep ? g : expand_dims(g, axes);
-    const Expr hit = eq(x, yk);
-    const Expr count = sum(cast(hit, x.dtype()), axes, true);
-    return {where(hit, gk / count, constant_like(x, 0.0))};
+    const auto spread = [&](const Expr& e) { return keep ? e : expand_dims(e, axes); };
+    const auto rule = [&](const Expr& gg) {
+      const Expr hit = eq(x, spread(y));
+      const Expr count = sum(cast(hit, x.dtype()), axes, true);
+      return where(hit, broadcast_to(spread(gg) / count, x), constant_like(x, 0.0));
+    };
+    return {keep_mask(y, g, rule, spread)};
   }
 };
 

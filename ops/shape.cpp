@@ -4,6 +4,7 @@
 
 #include "symgraph/core/registry.hpp"
 #include "symgraph/ops/kernels.hpp"
+#include "symgraph/ops/mask.hpp"
 #include "symgraph/ops/ops.hpp"
 #include "symgraph/ops/reduce.hpp"
 
@@ -28,7 +29,8 @@ struct BroadcastTo final : Op {
   }
   Partials vjp(const Expr& y, const Expr& g) const override {
     if (!is_float(y.dtype())) return {std::nullopt, std::nullopt};
-    return {sum_to(g, y.input(0)), std::nullopt};
+    // Summing mixes elements: sum the masked g, then mask with "any".
+    return {masked_sum_to(g, y.input(0)), std::nullopt};
   }
 };
 
@@ -55,7 +57,12 @@ struct SumTo final : Op {
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override {
     reduce_sum_to(*in[0], out);
   }
-  Partials vjp(const Expr& y, const Expr& g) const override { return {broadcast_to(g, y.input(0)), std::nullopt}; }
+  Partials vjp(const Expr& y, const Expr& g) const override {
+    const Expr target = y.input(0);
+    // like's shape broadcasts into g's, so the mask does too, unmoved.
+    return {keep_mask(y, g, [&](const Expr& gg) { return broadcast_to(gg, target); }, [](const Expr& m) { return m; }),
+            std::nullopt};
+  }
 };
 
 /// Axes attribute check shared by expand_dims and squeeze.
@@ -84,7 +91,8 @@ struct ExpandDims final : Op {
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override { copy_data(*in[0], out); }
   Partials vjp(const Expr& y, const Expr& g) const override {
     if (!is_float(y.dtype())) return {std::nullopt};
-    return {squeeze(g, y.attrs().get<std::vector<std::int64_t>>("axes"))};
+    const auto squeezed = [&](const Expr& e) { return squeeze(e, y.attrs().get<std::vector<std::int64_t>>("axes")); };
+    return {keep_mask(y, g, squeezed, squeezed)};
   }
 };
 
@@ -109,12 +117,38 @@ struct Squeeze final : Op {
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override { copy_data(*in[0], out); }
   Partials vjp(const Expr& y, const Expr& g) const override {
     if (!is_float(y.dtype())) return {std::nullopt};
-    return {expand_dims(g, y.attrs().get<std::vector<std::int64_t>>("axes"))};
+    const auto expanded = [&](const Expr& e) { return expand_dims(e, y.attrs().get<std::vector<std::int64_t>>("axes")); };
+    return {keep_mask(y, g, expanded, expanded)};
   }
 };
 
+/// x's shape for the gradient of a reshape of x to `to`. A single symbolic
+/// dimension of x is determined by the element count (the kernel checks the
+/// count when the graph runs); more than one cannot be.
+Shape operand_shape(const Shape& x, const Shape& to) {
+  Shape out = x;
+  std::int64_t known = 1;
+  std::size_t symbolic = 0, at = 0;
+  for (std::size_t d = 0; d < x.size(); ++d) {
+    if (x[d] == kSymbolic) {
+      ++symbolic;
+      at = d;
+    } else {
+      known *= x[d];
+    }
+  }
+  if (symbolic == 0) return out;
+  const std::int64_t n = num_elements(to);
+  if (symbolic > 1 || known == 0 || n % known != 0)
+    throw Error("reshape: the gradient needs the operand's shape, and " + shape_str(x) +
+                " is not determined by reshaping it to " + shape_str(to) + " (declare the operand's shape)");
+  out[at] = n / known;
+  return out;
+}
+
 /// y = x with a new concrete shape, same elements in row-major order.
-/// dx = reshape(g, shape of x) (x's shape must be known).
+/// dx = reshape(g, shape of x); a single symbolic dimension of x is
+/// determined by the element count.
 struct Reshape final : Op {
   Reshape() : Op("reshape", 1, 1) {}
   std::vector<AttrSpec> attr_specs() const override { return {{"shape", AttrKind::integers}}; }
@@ -131,9 +165,9 @@ struct Reshape final : Op {
   Partials vjp(const Expr& y, const Expr& g) const override {
     const Expr x = y.input(0);
     if (!is_float(y.dtype())) return {std::nullopt};
-    if (!is_concrete(x.shape()))
-      fail("gradient needs the operand's shape, " + shape_str(x.shape()) + " has symbolic dimensions");
-    return {reshape(g, x.shape())};
+    const Shape shape = operand_shape(x.shape(), y.shape());
+    const auto reshaped = [&](const Expr& e) { return reshape(e, shape); };
+    return {keep_mask(y, g, reshaped, reshaped)};
   }
 };
 
@@ -161,7 +195,7 @@ struct Cast final : Op {
   Partials vjp(const Expr& y, const Expr& g) const override {
     const Expr x = y.input(0);
     if (!is_float(x.dtype()) || !is_float(y.dtype())) return {std::nullopt};
-    return {cast(g, x.dtype())};
+    return {keep_mask(y, g, [&](const Expr& gg) { return cast(gg, x.dtype()); }, [](const Expr& m) { return m; })};
   }
 };
 
