@@ -4,8 +4,35 @@
 
 namespace symgraph {
 
+namespace {
+
+/// A small constant by its elements, nested by axis: [1], [[1, 2], [3, 4]].
+std::string small_value(const Tensor& t) {
+  std::string out;
+  std::vector<std::int64_t> index(t.rank(), 0);
+  out.append(t.rank(), '[');
+  for (std::int64_t i = 0; i < t.size(); ++i) {
+    out += attr_str(Tensor::scalar(t.at(i), t.dtype()));
+    std::size_t wrapped = 0;
+    for (std::size_t d = t.rank(); d-- > 0;) {
+      if (++index[d] < t.shape()[d]) break;
+      index[d] = 0;
+      ++wrapped;
+    }
+    out.append(wrapped, ']');
+    if (i + 1 < t.size()) out += ", " + std::string(wrapped, '[');
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string node_label(const Node& n) {
   if (n.op->name() == "input") return n.name;
+  if (n.op->name() == "constant") {
+    const Tensor& v = std::get<Tensor>(*n.attrs.find("value"));
+    if (v.rank() > 0 && v.size() > 0 && v.size() <= 8) return small_value(v);
+  }
   std::string s = n.op->format({}, n.attrs);
   // The default form of an op without operands or attributes is "name()".
   if (s.size() > 2 && s.compare(s.size() - 2, 2, "()") == 0) s.resize(s.size() - 2);

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -141,7 +142,9 @@ TEST_CASE("print: a JSON graph from a file or standard input, re-serialised cano
 }
 
 TEST_CASE("eval: values print so that they read back to the same bits") {
-  Result r = run_cli({"eval", "-e", "switch(x > 0, x, 0.1 * x)", "--input",
+  // --passes none: the switch form as written (the default pipeline would
+  // rewrite it to the abs form).
+  Result r = run_cli({"eval", "-e", "switch(x > 0, x, 0.1 * x)", "--passes", "none", "--input",
                        "x=[-2, -0.0, 0.0, 3, \"nan\", \"-inf\", \"inf\", 5e-324]"});
   check_ok(r);
   CHECK(r.out ==
@@ -177,9 +180,85 @@ TEST_CASE("eval: a JSON graph, and both relu forms give the same values here") {
                  "\"grads\": {}}\n");
 }
 
+TEST_CASE("opt: the hand-written leaky relu becomes the abs form; --trace, --strict, --passes") {
+  Graph g;
+  const Expr x = g.input("x", DType::float32, {kSymbolic});
+  Result r = run_cli({"opt", "--var", "x:float32", "-e", "switch(x > 0, x, 0.1 * x)"});
+  check_ok(r);
+  // input, abs, scale, scale, add: no switch.
+  CHECK(r.out == to_json({relu(x, 0.1)}));
+  const LoadedGraph l = from_json(r.out);
+  std::vector<std::string> ops;
+  for (std::size_t id = 0; id < l.graph.size(); ++id) ops.push_back(l.graph.store()->node(static_cast<NodeId>(id)).op->name());
+  std::sort(ops.begin(), ops.end());
+  CHECK(ops == std::vector<std::string>{"abs", "add", "input", "scale", "scale"});
+
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--trace", "--format", "text"});
+  CHECK(r.status == 0);
+  CHECK(r.err ==
+        "rewrite canonicalize mul-constant: mul(0.1, x) -> scale(x, factor=0.1)\n"
+        "rewrite relu-to-abs relu-switch: switch(gt(x, 0), x, scale(x, factor=0.1)) -> add(scale(x, factor=0.55), "
+        "scale(abs(x), factor=0.45))\n");
+  CHECK(r.out.rfind("add [id 4] float64[?]\n", 0) == 0);
+
+  // Exact rules only: the switch stays (relu-to-abs is not exact).
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--strict", "--format", "text"});
+  check_ok(r);
+  CHECK(r.out.rfind("switch [id 4] float64[?]\n", 0) == 0);
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--passes", "none"});
+  check_ok(r);
+  CHECK(r.out == run_cli({"print", "-e", "switch(x > 0, x, 0.1 * x)"}).out);
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--passes", "canonicalize+relu-to-abs,dead-node-removal"});
+  check_ok(r);
+  CHECK(r.out.find("\"switch\"") == std::string::npos);
+}
+
+TEST_CASE("grad and eval --grad: differentiate, then optimize") {
+  // d/dx sum(x * y) = y, d/dy = x.
+  Result r = run_cli({"eval", "-e", "x * y", "--input", "x=[1, 2]", "--input", "y=[3, -0.5]", "--grad", "y,x"});
+  check_ok(r);
+  CHECK(r.out ==
+        "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [2], \"data\": [3.0, -1.0]}], \"grads\": {"
+        "\"y\": {\"dtype\": \"float64\", \"shape\": [2], \"data\": [1.0, 2.0]}, "
+        "\"x\": {\"dtype\": \"float64\", \"shape\": [2], \"data\": [3.0, -0.5]}}}\n");
+
+  // Both forms of leaky relu print the same values under the default
+  // pipeline (the switch form is rewritten to the abs form). The gradients
+  // are taken before optimizing: the switch form's slope is alpha itself.
+  const std::string input = "x=[-3, -1, 0.5, 2, \"-inf\"]";
+  const Result a = run_cli({"eval", "-e", "switch(x > 0, x, 0.1 * x)", "--input", input, "--grad", "x"});
+  const Result b = run_cli({"eval", "-e", "relu(x, 0.1)", "--input", input, "--grad", "x"});
+  check_ok(a);
+  check_ok(b);
+  const std::string outputs = "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                              "[-0.30000000000000004, -0.10000000000000003, 0.5, 2.0, \"nan\"]}], ";
+  CHECK(a.out == outputs + "\"grads\": {\"x\": {\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                           "[0.1, 0.1, 1.0, 1.0, 0.1]}}}\n");
+  CHECK(b.out == outputs + "\"grads\": {\"x\": {\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                           "[0.10000000000000003, 0.10000000000000003, 1.0, 1.0, 0.10000000000000003]}}}\n");
+  // Without optimization the switch form keeps its own values.
+  r = run_cli({"eval", "-e", "switch(x > 0, x, 0.1 * x)", "--input", input, "--passes", "none"});
+  check_ok(r);
+  CHECK(r.out == "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                 "[-0.30000000000000004, -0.1, 0.5, 2.0, \"-inf\"]}], \"grads\": {}}\n");
+
+  // grad prints a graph of the function's inputs: its gradient evaluates to
+  // the same numbers as eval --grad.
+  r = run_cli({"grad", "-e", "x * y", "--wrt", "x"});
+  check_ok(r);
+  const LoadedGraph l = from_json(r.out);
+  REQUIRE(l.inputs.size() == 2);
+  REQUIRE(l.outputs.size() == 1);
+  check_same(run(l.inputs, l.outputs, {tensor({1, 2}), tensor({3, -0.5})})[0], tensor({3, -0.5}));
+  r = run_cli({"grad", "-e", "x * y", "--wrt", "x", "--format", "text", "--passes", "none"});
+  check_ok(r);
+  CHECK(r.out.find("sum_to") != std::string::npos);
+}
+
 TEST_CASE("help exits 0 on standard output") {
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--help"}, {"print", "--help"}, {"eval", "-h"}, {"--help-all"}}) {
+       {std::vector<std::string>{"--help"}, {"print", "--help"}, {"eval", "-h"}, {"--help-all"}, {"opt", "--help"},
+        {"grad", "--help"}}) {
     const Result r = run_cli(args);
     CHECK(r.status == 0);
     CHECK(r.out.find("Usage") != std::string::npos);
@@ -199,7 +278,16 @@ TEST_CASE("bad input: status 1 and one line on standard error, never a crash") {
   };
   const std::vector<Case> cases = {
       {{}, "", "error: A subcommand is required"},
-      {{"frobnicate"}, "", "unknown command 'frobnicate' (commands: print, eval)"},
+      {{"frobnicate"}, "", "unknown command 'frobnicate' (commands: print, opt, grad, eval)"},
+      {{"opt", "-e", "x * 2", "--passes", "cse,frobnicate"}, "",
+       "--passes 'cse,frobnicate': optimize: unknown pass 'frobnicate' (the passes are"},
+      {{"opt", "-e", "x * 2", "--passes", "cse,,dead-node-removal"}, "", "--passes 'cse,,dead-node-removal': an empty pass name"},
+      {{"grad", "-e", "x * y"}, "", "--wrt is required"},
+      {{"grad", "-e", "x * y", "--wrt", "z"}, "", "--wrt z: the graph has no input named 'z' (its inputs: x, y)"},
+      {{"grad", "-e", "x * y", "--wrt", "x,x"}, "", "--wrt x,x: 'x' is listed twice"},
+      {{"grad", "-e", "x > y", "--wrt", "x"}, "", "--wrt: the first output is bool[?]; only a float output has a gradient"},
+      {{"grad", "--var", "c:bool", "-e", "where(c, x, 0)", "--wrt", "c"}, "", "bool"},
+      {{"eval", "-e", "x", "--input", "x=1", "--grad", "y"}, "", "--grad y: the graph has no input named 'y'"},
       {{"print"}, "", "no graph given: pass a JSON file, - for standard input, or -e EXPRESSION"},
       {{"print", file.path, "-e", "x"}, "", "give either a JSON file (or - for standard input) or -e expressions"},
       {{"print", "missing.json"}, "", "cannot open 'missing.json' for reading"},

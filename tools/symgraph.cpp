@@ -195,13 +195,90 @@ const Expr& input_named(const Program& p, const std::string& name, const std::st
               (names.empty() ? std::string("none") : names) + ")");
 }
 
+/// What to run after reading a graph: the optimizer pipeline and whether to
+/// trace it.
+struct Passes {
+  std::string names;  // --passes as given; empty when not given
+  bool strict = false;
+  bool trace = false;
+};
+
+/// --passes a,b,c (each a pass, or a+b for passes run together to a fixed
+/// point), none, or the default pipeline; --strict keeps exact rules only.
+Pipeline pipeline_of(const Passes& passes) {
+  if (passes.names.empty()) return passes.strict ? Pipeline::strict() : Pipeline::standard();
+  if (passes.names == "none") return Pipeline::none();
+  std::vector<std::string> names;
+  for (const std::string& part : split(passes.names, ',')) {
+    const auto b = part.find_first_not_of(' '), e = part.find_last_not_of(' ');
+    if (b == std::string::npos) throw Error("--passes '" + passes.names + "': an empty pass name");
+    names.push_back(part.substr(b, e - b + 1));
+  }
+  try {
+    const Pipeline p = Pipeline::from_names(names);
+    return passes.strict ? p.exact_only() : p;
+  } catch (const Error& e) {
+    throw Error("--passes '" + passes.names + "': " + e.what());
+  }
+}
+
+/// Optimizes `outputs`; with --trace, each rewrite that fired goes to
+/// standard error, one line each.
+std::vector<Expr> run_passes(const std::vector<Expr>& outputs, const Passes& passes) {
+  const Pipeline pipeline = pipeline_of(passes);
+  if (outputs.empty()) return outputs;
+  RewriteTrace trace;
+  std::vector<Expr> out = optimize(outputs, pipeline, passes.trace ? &trace : nullptr);
+  for (const RewriteEvent& e : trace)
+    std::cerr << "rewrite " << e.pass << " " << e.rule << ": " << expr_str(e.before, 3) << " -> "
+              << expr_str(e.after, 3) << '\n';
+  return out;
+}
+
+/// The input nodes named in a comma-separated list, each once.
+std::vector<Expr> inputs_named(const Program& p, const std::string& list, const std::string& option) {
+  std::vector<Expr> out;
+  for (const std::string& name : split(list, ',')) {
+    const Expr& e = input_named(p, name, option);
+    for (const Expr& seen : out)
+      if (seen.is(e)) throw Error(option + " " + list + ": '" + name + "' is listed twice");
+    out.push_back(e);
+  }
+  if (out.empty()) throw Error(option + ": name at least one input");
+  return out;
+}
+
+/// Gradients of sum(first output) with respect to `wrt`.
+std::vector<Expr> gradients(const Program& p, const std::vector<Expr>& wrt, const std::string& option) {
+  if (p.outputs.empty()) throw Error(option + ": the graph has no output to differentiate");
+  const Expr& y = p.outputs[0];
+  if (!is_float(y.dtype()))
+    throw Error(option + ": the first output is " + type_str(y.type()) + "; only a float output has a gradient");
+  return grad(sum(y), wrt);
+}
+
 int run_print(const Source& src, const std::string& format) {
   const Program p = load(src, nullptr, nullptr);
   print_graph(p.inputs, p.outputs, format);
   return 0;
 }
 
-int run_eval(const Source& src, const std::vector<std::string>& input_specs) {
+int run_opt(const Source& src, const std::string& format, const Passes& passes) {
+  const Program p = load(src, nullptr, nullptr);
+  print_graph(p.inputs, run_passes(p.outputs, passes), format);
+  return 0;
+}
+
+int run_grad(const Source& src, const std::string& format, const Passes& passes, const std::string& wrt_list) {
+  const Program p = load(src, nullptr, nullptr);
+  const std::vector<Expr> wrt = inputs_named(p, wrt_list, "--wrt");
+  // Differentiate first, then optimize.
+  print_graph(p.inputs, run_passes(gradients(p, wrt, "--wrt"), passes), format);
+  return 0;
+}
+
+int run_eval(const Source& src, const std::vector<std::string>& input_specs, const Passes& passes,
+             const std::string& grad_list) {
   RawValues raw;
   for (const std::string& spec : input_specs) {
     const auto eq = spec.find('=');
@@ -224,11 +301,21 @@ int run_eval(const Source& src, const std::vector<std::string>& input_specs) {
   }
   if (p.outputs.empty()) throw Error("the graph has no outputs to evaluate");
 
-  const Function f = compile(p.inputs, p.outputs);
+  // Differentiate first, then optimize outputs and gradients together.
+  std::vector<Expr> wrt, all = p.outputs;
+  if (!grad_list.empty()) {
+    wrt = inputs_named(p, grad_list, "--grad");
+    const std::vector<Expr> grads = gradients(p, wrt, "--grad");
+    all.insert(all.end(), grads.begin(), grads.end());
+  }
+  const Function f = compile(p.inputs, run_passes(all, passes));
   const std::vector<Tensor> results = f(args);
   std::string out = "{\"outputs\": [";
-  for (std::size_t i = 0; i < results.size(); ++i) out += (i ? ", " : "") + value_to_json(results[i]);
-  out += "], \"grads\": {}}\n";
+  for (std::size_t i = 0; i < p.outputs.size(); ++i) out += (i ? ", " : "") + value_to_json(results[i]);
+  out += "], \"grads\": {";
+  for (std::size_t i = 0; i < wrt.size(); ++i)
+    out += (i ? ", " : "") + json_string(wrt[i].name()) + ": " + value_to_json(results[p.outputs.size() + i]);
+  out += "}}\n";
   std::cout << out;
   return 0;
 }
@@ -273,15 +360,39 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"json", "text", "dot"}));
   };
 
+  Passes passes;
+  std::string wrt, grads;
+  auto add_passes = [&](CLI::App* cmd) {
+    cmd->add_option("--passes", passes.names,
+                    "optimizer passes to run, comma-separated (a+b: run together to a fixed point), or none; "
+                    "default: the standard pipeline");
+    cmd->add_flag("--strict", passes.strict, "exact rewrite rules only (identical bits on every input)");
+    cmd->add_flag("--trace", passes.trace, "print each rewrite that fired on standard error");
+  };
+
   CLI::App* print = app.add_subcommand("print", "read a graph and print it");
   add_source(print);
   add_format(print);
+
+  CLI::App* opt = app.add_subcommand("opt", "optimize a graph and print the result");
+  add_source(opt);
+  add_format(opt);
+  add_passes(opt);
+
+  CLI::App* gradcmd =
+      app.add_subcommand("grad", "print the gradient graph of the sum of the first output (then optimized)");
+  add_source(gradcmd);
+  add_format(gradcmd);
+  add_passes(gradcmd);
+  gradcmd->add_option("--wrt", wrt, "inputs to differentiate with respect to: x or x,y")->required();
 
   CLI::App* eval = app.add_subcommand("eval", "evaluate a graph on input values and print the outputs as JSON");
   add_source(eval);
   eval->add_option("--input", input_specs,
                    "NAME=VALUE: a JSON number or nested array (shape from nesting), \"nan\", \"inf\", \"-inf\"")
       ->allow_extra_args(false);
+  eval->add_option("--grad", grads, "also the gradients of the sum of the first output with respect to x or x,y");
+  add_passes(eval);
 
   try {
     // A mistyped command would otherwise be reported as a stray argument.
@@ -312,7 +423,9 @@ int main(int argc, char** argv) {
       return fail(e.what());
     }
     if (print->parsed()) return run_print(src, format);
-    if (eval->parsed()) return run_eval(src, input_specs);
+    if (opt->parsed()) return run_opt(src, format, passes);
+    if (gradcmd->parsed()) return run_grad(src, format, passes, wrt);
+    if (eval->parsed()) return run_eval(src, input_specs, passes, grads);
     return fail("no command given (try --help)");
   } catch (const Error& e) {
     return fail(e.what());
