@@ -361,31 +361,38 @@ std::vector<std::string> shell_words(const std::string& line) {
 
 }  // namespace
 
-TEST_CASE("the walkthrough in docs/cli.md runs as written") {
-  const std::string doc_path =
-      (std::filesystem::path(__FILE__).parent_path().parent_path() / "docs" / "cli.md").string();
-  std::istringstream doc(slurp(doc_path));
-  REQUIRE(!doc.str().empty());
-  std::string line;
+TEST_CASE("the walkthroughs in docs/cli.md and README.md run as written") {
+  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path();
   int examples = 0;
-  while (std::getline(doc, line)) {
-    if (line.rfind("$ symgraph ", 0) != 0) continue;
-    const std::string command = line.substr(11);
-    std::string want;
-    while (std::getline(doc, line) && line != "```") want += line + "\n";
-    std::vector<std::string> args = shell_words(command);
-    CAPTURE(command);
-    const Result r = run_cli(args);
-    if (want.rfind("error: ", 0) == 0) {
-      CHECK(r.status == 1);
-      CHECK(r.out.empty());
-      CHECK(r.err == want);
-    } else {
-      CHECK(r.status == 0);
-      CHECK(r.err.empty());
-      CHECK(r.out == want);
+  for (const char* name : {"docs/cli.md", "README.md"}) {
+    std::istringstream doc(slurp((root / name).string()));
+    REQUIRE_MESSAGE(!doc.str().empty(), "cannot read " << name);
+    std::string line;
+    while (std::getline(doc, line)) {
+      if (line.rfind("$ symgraph ", 0) != 0) continue;
+      std::string command = line.substr(11);
+      // "2>&1": standard error, then standard output.
+      const bool merged = command.size() > 5 && command.compare(command.size() - 5, 5, " 2>&1") == 0;
+      if (merged) command.resize(command.size() - 5);
+      std::string want;
+      while (std::getline(doc, line) && line != "```") want += line + "\n";
+      CAPTURE(name);
+      CAPTURE(command);
+      const Result r = run_cli(shell_words(command));
+      if (merged) {
+        CHECK(r.status == 0);
+        CHECK(r.err + r.out == want);
+      } else if (want.rfind("error: ", 0) == 0) {
+        CHECK(r.status == 1);
+        CHECK(r.out.empty());
+        CHECK(r.err == want);
+      } else {
+        CHECK(r.status == 0);
+        CHECK(r.err.empty());
+        CHECK(r.out == want);
+      }
+      ++examples;
     }
-    ++examples;
   }
-  CHECK(examples >= 8);
+  CHECK(examples >= 14);
 }
