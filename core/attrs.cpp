@@ -83,9 +83,12 @@ std::string attr_str(const AttrValue& v) {
           return "\"" + x + "\"";
         } else if constexpr (std::is_same_v<V, Tensor>) {
           if (x.size() == 1 && x.rank() == 0) {
-            char buf[64];
-            auto r = std::to_chars(buf, buf + sizeof buf, x.at(0));
             if (x.dtype() == DType::boolean) return x.at(0) != 0 ? "true" : "false";
+            // Shortest form in the tensor's own precision (0.1, not the
+            // float64 expansion of float32's 0.1).
+            char buf[64];
+            auto r = x.dtype() == DType::float32 ? std::to_chars(buf, buf + sizeof buf, *x.template data<float>())
+                                                 : std::to_chars(buf, buf + sizeof buf, *x.template data<double>());
             return std::string(buf, r.ptr);
           }
           return type_str(x.type());

@@ -1,51 +1,138 @@
 #include "symgraph/graph/print.hpp"
 
-#include <unordered_set>
+#include "symgraph/graph/order.hpp"
 
 namespace symgraph {
+
 namespace {
 
-std::string head(const Expr& e) {
-  const Node& n = e.node();
-  std::string s;
-  if (n.op->name() == "input") {
-    s = n.name;
-  } else if (n.op->name() == "constant") {
-    s = "constant " + attr_str(*n.attrs.find("value"));
-  } else {
-    s = n.op->name();
-    if (!n.attrs.empty()) {
-      s += "{";
-      bool first = true;
-      for (const auto& [k, v] : n.attrs.items()) {
-        s += (first ? "" : ", ") + k + "=" + attr_str(v);
-        first = false;
-      }
-      s += "}";
+/// A small constant by its elements, nested by axis: [1], [[1, 2], [3, 4]].
+std::string small_value(const Tensor& t) {
+  std::string out;
+  std::vector<std::int64_t> index(t.rank(), 0);
+  out.append(t.rank(), '[');
+  for (std::int64_t i = 0; i < t.size(); ++i) {
+    out += attr_str(Tensor::scalar(t.at(i), t.dtype()));
+    std::size_t wrapped = 0;
+    for (std::size_t d = t.rank(); d-- > 0;) {
+      if (++index[d] < t.shape()[d]) break;
+      index[d] = 0;
+      ++wrapped;
     }
+    out.append(wrapped, ']');
+    if (i + 1 < t.size()) out += ", " + std::string(wrapped, '[');
   }
-  return s + " [id " + std::to_string(n.op->name() == "input" ? e.id() : e.id()) + "] " + type_str(n.type);
+  return out;
 }
 
 }  // namespace
 
-std::string debugprint(const std::vector<Expr>& outputs) {
-  std::string out;
-  std::unordered_set<NodeId> printed;
-  // Explicit stack of (node, depth): no recursion in the graph's depth.
-  for (const Expr& root : outputs) {
-    std::vector<std::pair<Expr, std::size_t>> stack{{root, 0}};
-    while (!stack.empty()) {
-      auto [e, depth] = stack.back();
-      stack.pop_back();
-      std::string indent;
-      for (std::size_t i = 0; i < depth; ++i) indent += i + 1 == depth ? " |" : "  ";
-      const bool leaf = e.num_inputs() == 0;
-      const bool seen = !printed.insert(e.id()).second;
-      out += indent + head(e) + (seen && !leaf ? " (shown above)" : "") + "\n";
-      if (seen) continue;
-      for (std::size_t i = e.num_inputs(); i-- > 0;) stack.emplace_back(e.input(i), depth + 1);
+std::string node_label(const Node& n) {
+  if (n.op->name() == "input") return n.name;
+  if (n.op->name() == "constant") {
+    const Tensor& v = std::get<Tensor>(*n.attrs.find("value"));
+    if (v.rank() > 0 && v.size() > 0 && v.size() <= 8) return small_value(v);
+  }
+  std::string s = n.op->format({}, n.attrs);
+  // The default form of an op without operands or attributes is "name()".
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, "()") == 0) s.resize(s.size() - 2);
+  return s;
+}
+
+std::string expr_str(const Expr& e, std::size_t max_depth) {
+  const GraphStore& store = *e.graph();
+  // Post-order over (node, depth) with an explicit stack; each finished
+  // frame hands its text to its parent's argument list.
+  struct Frame {
+    NodeId id;
+    std::size_t depth;
+    std::vector<std::string> args;
+  };
+  std::vector<Frame> stack;
+  stack.push_back({e.id(), 0, {}});
+  std::string result;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    const Node& n = store.node(f.id);
+    std::string text;
+    if (n.inputs.empty()) {
+      text = node_label(n);
+    } else if (f.depth >= max_depth) {
+      text = node_label(n) + "[id " + std::to_string(f.id) + "]...";
+    } else if (f.args.size() < n.inputs.size()) {
+      const NodeId next = n.inputs[f.args.size()];
+      const std::size_t depth = f.depth + 1;
+      stack.push_back({next, depth, {}});
+      continue;
+    } else {
+      text = n.op->format(f.args, n.attrs);
     }
+    stack.pop_back();
+    if (stack.empty()) {
+      result = std::move(text);
+    } else {
+      stack.back().args.push_back(std::move(text));
+    }
+  }
+  return result;
+}
+
+std::string debugprint(const std::vector<Expr>& outputs, const PrintOptions& options) {
+  const NodeOrder order = order_nodes("debugprint", outputs);
+  if (order.size() == 0) return "";
+  const GraphStore& store = order.store();
+  const std::size_t max_indent = options.max_indent ? options.max_indent : 1;
+
+  enum State : char { kNew, kExpanded, kDeferred };
+  std::vector<State> state(order.size(), kNew);
+  std::vector<NodeId> deferred;  // roots of blocks still to print
+
+  struct Frame {
+    NodeId id;
+    std::string line_prefix, child_prefix;
+    std::size_t depth;
+  };
+  std::string out;
+  std::vector<Frame> stack;
+  auto print_tree = [&](NodeId root) {
+    stack.push_back({root, "", "", 0});
+    while (!stack.empty()) {
+      Frame f = std::move(stack.back());
+      stack.pop_back();
+      const Node& n = store.node(f.id);
+      const std::uint32_t k = order.number(f.id);
+      out += f.line_prefix + node_label(n) + " [id " + std::to_string(k) + "] " + type_str(n.type);
+      if (n.inputs.empty()) {
+        out += '\n';
+        continue;
+      }
+      if (state[k] == kExpanded) {
+        out += " (see above)\n";
+        continue;
+      }
+      if (state[k] == kDeferred) {
+        out += " (see below)\n";
+        continue;
+      }
+      if (f.depth >= max_indent) {
+        out += " (continued below)\n";
+        state[k] = kDeferred;
+        deferred.push_back(f.id);
+        continue;
+      }
+      out += '\n';
+      state[k] = kExpanded;
+      // Pushed last-first so that operands print in order.
+      for (std::size_t i = n.inputs.size(); i-- > 0;) {
+        const bool last = i + 1 == n.inputs.size();
+        stack.push_back({n.inputs[i], f.child_prefix + " |", f.child_prefix + (last ? "  " : " |"), f.depth + 1});
+      }
+    }
+  };
+  for (NodeId id : order.outputs()) print_tree(id);
+  for (std::size_t i = 0; i < deferred.size(); ++i) {
+    state[order.number(deferred[i])] = kNew;
+    print_tree(deferred[i]);
   }
   return out;
 }

@@ -1,0 +1,398 @@
+// The symgraph command, run as a subprocess: what it prints on standard
+// output, the one "error: ..." line on standard error, and its exit status.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <symgraph/graph/dot.hpp>
+#include <symgraph/graph/json.hpp>
+#include <symgraph/graph/print.hpp>
+
+#include "harness.hpp"
+
+#ifndef SYMGRAPH_CLI
+#error "SYMGRAPH_CLI (the path of the symgraph program) must be defined by the build"
+#endif
+
+using namespace sgtest;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// Runs the program with `args`, `input` on standard input.
+Result run_cli(const std::vector<std::string>& args, const std::string& input = "") {
+  const std::string base = "test_cli_" + std::to_string(::getpid());
+  const std::string in = base + ".in", out = base + ".out", err = base + ".err";
+  std::ofstream(in, std::ios::binary) << input;
+  std::vector<char*> argv;
+  std::string program = SYMGRAPH_CLI;
+  argv.push_back(program.data());
+  std::vector<std::string> copies = args;
+  for (std::string& a : copies) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int fi = ::open(in.c_str(), O_RDONLY);
+    const int fo = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fi < 0 || fo < 0 || fe < 0) ::_exit(126);
+    ::dup2(fi, 0);
+    ::dup2(fo, 1);
+    ::dup2(fe, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Result r;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::remove(in.c_str());
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+/// Checks a failure: status 1, nothing on standard output, exactly one line
+/// "error: ..." on standard error containing `what`.
+void check_error(const Result& r, const std::string& what) {
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind("error: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.back() == '\n');
+  CHECK_MESSAGE(r.err.find(what) != std::string::npos, "stderr: " << r.err << "want: " << what);
+}
+
+void check_ok(const Result& r) {
+  CHECK_MESSAGE(r.status == 0, "stderr: " << r.err);
+  CHECK(r.err.empty());
+}
+
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& text) : path("test_cli_" + std::to_string(::getpid()) + ".json") {
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("print: an expression as JSON, text and DOT") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const Expr y = where(x > 0.0, x, 0.1 * x);
+
+  Result r = run_cli({"print", "-e", "switch(x > 0, x, 0.1 * x)"});
+  check_ok(r);
+  CHECK(r.out == to_json({y}));
+  r = run_cli({"print", "-e", "switch(x > 0, x, 0.1 * x)", "--format", "text"});
+  check_ok(r);
+  CHECK(r.out == debugprint({y}));
+  r = run_cli({"print", "--format=dot", "-e", "switch(x > 0, x, 0.1 * x)"});
+  check_ok(r);
+  CHECK(r.out == to_dot({y}));
+}
+
+TEST_CASE("print: several outputs, declared inputs, unary minus as an -e value") {
+  Graph g;
+  const Expr x = g.input("x", DType::float32, {3, kSymbolic});
+  const Expr y = g.input("y", DType::float64, {});
+  const std::string want = to_json({x, y}, {relu(x, 0.5), -y, y * 2.0});
+  Result r = run_cli({"print", "--var", "x:float32[3,?]", "--var", "y:float64[]", "-e", "relu(x, 0.5), -y", "-e", "y * 2"});
+  check_ok(r);
+  CHECK(r.out == want);
+  r = run_cli({"print", "--var", "x:float32[3, ?]", "--var=y:float64[]", "-e", "relu(x, 0.5)", "-e", "-y", "-e", "y*2"});
+  check_ok(r);
+  CHECK(r.out == want);
+}
+
+TEST_CASE("print: a JSON graph from a file or standard input, re-serialised canonically") {
+  Graph g;
+  const Expr x = g.input("x", DType::float32, {kSymbolic});
+  const std::string doc = to_json({relu(x, 0.1), exp(x)});
+  const TempFile file(doc);
+  Result r = run_cli({"print", file.path});
+  check_ok(r);
+  CHECK(r.out == doc);
+  r = run_cli({"print", "-"}, doc);
+  check_ok(r);
+  CHECK(r.out == doc);
+  r = run_cli({"print", "-", "--format", "text"}, doc);
+  check_ok(r);
+  CHECK(r.out == debugprint({relu(x, 0.1), exp(x)}));
+}
+
+TEST_CASE("eval: values print so that they read back to the same bits") {
+  // --passes none: the switch form as written (the default pipeline would
+  // rewrite it to the abs form).
+  Result r = run_cli({"eval", "-e", "switch(x > 0, x, 0.1 * x)", "--passes", "none", "--input",
+                       "x=[-2, -0.0, 0.0, 3, \"nan\", \"-inf\", \"inf\", 5e-324]"});
+  check_ok(r);
+  CHECK(r.out ==
+        "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [8], \"data\": [-0.2, -0.0, 0.0, 3.0, \"nan\", \"-inf\", "
+        "\"inf\", 5e-324]}], \"grads\": {}}\n");
+
+  // float32, declared with --var; a 2-d value; two outputs.
+  r = run_cli({"eval", "--var", "x:float32", "-e", "x * 0.1, abs(x) > 1", "--input", "x=[[1, -0.0], [3, 1e-45]]"});
+  check_ok(r);
+  CHECK(r.out ==
+        "{\"outputs\": [{\"dtype\": \"float32\", \"shape\": [2, 2], \"data\": [[0.1, -0.0], [0.3, 0.0]]}, "
+        "{\"dtype\": \"bool\", \"shape\": [2, 2], \"data\": [[false, false], [true, false]]}], \"grads\": {}}\n");
+
+  // 0-d values, a bare non-finite value, two inputs in order of appearance.
+  r = run_cli({"eval", "-e", "maximum(y, x)", "--input", "x=-inf", "--input", "y=2.5"});
+  check_ok(r);
+  CHECK(r.out == "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [], \"data\": 2.5}], \"grads\": {}}\n");
+}
+
+TEST_CASE("eval: a JSON graph, and both relu forms give the same values here") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  // alpha = 0.5: f1 = 0.75 and f2 = 0.25 are exact, so on these inputs the
+  // abs form rounds exactly like the switch form.
+  const TempFile file(to_json({relu(x, 0.5)}));
+  const std::string input = "x=[-3, -1, 0.5, 2]";
+  const Result a = run_cli({"eval", file.path, "--input", input});
+  const Result b = run_cli({"eval", "-e", "switch(x > 0, x, 0.5 * x)", "--input", input});
+  check_ok(a);
+  check_ok(b);
+  CHECK(a.out == b.out);
+  CHECK(a.out == "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [4], \"data\": [-1.5, -0.5, 0.5, 2.0]}], "
+                 "\"grads\": {}}\n");
+}
+
+TEST_CASE("opt: the hand-written leaky relu becomes the abs form; --trace, --strict, --passes") {
+  Graph g;
+  const Expr x = g.input("x", DType::float32, {kSymbolic});
+  Result r = run_cli({"opt", "--var", "x:float32", "-e", "switch(x > 0, x, 0.1 * x)"});
+  check_ok(r);
+  // input, abs, scale, scale, add: no switch.
+  CHECK(r.out == to_json({relu(x, 0.1)}));
+  const LoadedGraph l = from_json(r.out);
+  std::vector<std::string> ops;
+  for (std::size_t id = 0; id < l.graph.size(); ++id) ops.push_back(l.graph.store()->node(static_cast<NodeId>(id)).op->name());
+  std::sort(ops.begin(), ops.end());
+  CHECK(ops == std::vector<std::string>{"abs", "add", "input", "scale", "scale"});
+
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--trace", "--format", "text"});
+  CHECK(r.status == 0);
+  CHECK(r.err ==
+        "rewrite canonicalize mul-constant: mul(0.1, x) -> scale(x, factor=0.1)\n"
+        "rewrite relu-to-abs relu-switch: switch(gt(x, 0), x, scale(x, factor=0.1)) -> add(scale(x, factor=0.55), "
+        "scale(abs(x), factor=0.45))\n");
+  CHECK(r.out.rfind("add [id 4] float64[?]\n", 0) == 0);
+
+  // Exact rules only: the switch stays (relu-to-abs is not exact).
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--strict", "--format", "text"});
+  check_ok(r);
+  CHECK(r.out.rfind("switch [id 4] float64[?]\n", 0) == 0);
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--passes", "none"});
+  check_ok(r);
+  CHECK(r.out == run_cli({"print", "-e", "switch(x > 0, x, 0.1 * x)"}).out);
+  r = run_cli({"opt", "-e", "switch(x > 0, x, 0.1 * x)", "--passes", "canonicalize+relu-to-abs,dead-node-removal"});
+  check_ok(r);
+  CHECK(r.out.find("\"switch\"") == std::string::npos);
+}
+
+TEST_CASE("grad and eval --grad: differentiate, then optimize") {
+  // d/dx sum(x * y) = y, d/dy = x.
+  Result r = run_cli({"eval", "-e", "x * y", "--input", "x=[1, 2]", "--input", "y=[3, -0.5]", "--grad", "y,x"});
+  check_ok(r);
+  CHECK(r.out ==
+        "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [2], \"data\": [3.0, -1.0]}], \"grads\": {"
+        "\"y\": {\"dtype\": \"float64\", \"shape\": [2], \"data\": [1.0, 2.0]}, "
+        "\"x\": {\"dtype\": \"float64\", \"shape\": [2], \"data\": [3.0, -0.5]}}}\n");
+
+  // Both forms of leaky relu print the same values under the default
+  // pipeline (the switch form is rewritten to the abs form). The gradients
+  // are taken before optimizing: the switch form's slope is alpha itself.
+  const std::string input = "x=[-3, -1, 0.5, 2, \"-inf\"]";
+  const Result a = run_cli({"eval", "-e", "switch(x > 0, x, 0.1 * x)", "--input", input, "--grad", "x"});
+  const Result b = run_cli({"eval", "-e", "relu(x, 0.1)", "--input", input, "--grad", "x"});
+  check_ok(a);
+  check_ok(b);
+  const std::string outputs = "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                              "[-0.30000000000000004, -0.10000000000000003, 0.5, 2.0, \"nan\"]}], ";
+  CHECK(a.out == outputs + "\"grads\": {\"x\": {\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                           "[0.1, 0.1, 1.0, 1.0, 0.1]}}}\n");
+  CHECK(b.out == outputs + "\"grads\": {\"x\": {\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                           "[0.10000000000000003, 0.10000000000000003, 1.0, 1.0, 0.10000000000000003]}}}\n");
+  // Without optimization the switch form keeps its own values.
+  r = run_cli({"eval", "-e", "switch(x > 0, x, 0.1 * x)", "--input", input, "--passes", "none"});
+  check_ok(r);
+  CHECK(r.out == "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [5], \"data\": "
+                 "[-0.30000000000000004, -0.1, 0.5, 2.0, \"-inf\"]}], \"grads\": {}}\n");
+
+  // grad prints a graph of the function's inputs: its gradient evaluates to
+  // the same numbers as eval --grad.
+  r = run_cli({"grad", "-e", "x * y", "--wrt", "x"});
+  check_ok(r);
+  const LoadedGraph l = from_json(r.out);
+  REQUIRE(l.inputs.size() == 2);
+  REQUIRE(l.outputs.size() == 1);
+  check_same(run(l.inputs, l.outputs, {tensor({1, 2}), tensor({3, -0.5})})[0], tensor({3, -0.5}));
+  r = run_cli({"grad", "-e", "x * y", "--wrt", "x", "--format", "text", "--passes", "none"});
+  check_ok(r);
+  CHECK(r.out.find("sum_to") != std::string::npos);
+}
+
+TEST_CASE("help exits 0 on standard output") {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"print", "--help"}, {"eval", "-h"}, {"--help-all"}, {"opt", "--help"},
+        {"grad", "--help"}}) {
+    const Result r = run_cli(args);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("Usage") != std::string::npos);
+    CHECK(r.err.empty());
+  }
+}
+
+TEST_CASE("bad input: status 1 and one line on standard error, never a crash") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const TempFile file(to_json({relu(x)}));
+  const std::string deep = std::string(1'000'000, '[');
+  struct Case {
+    std::vector<std::string> args;
+    std::string stdin_text;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{}, "", "error: A subcommand is required"},
+      {{"frobnicate"}, "", "unknown command 'frobnicate' (commands: print, opt, grad, eval)"},
+      {{"opt", "-e", "x * 2", "--passes", "cse,frobnicate"}, "",
+       "--passes 'cse,frobnicate': optimize: unknown pass 'frobnicate' (the passes are"},
+      {{"opt", "-e", "x * 2", "--passes", "cse,,dead-node-removal"}, "", "--passes 'cse,,dead-node-removal': an empty pass name"},
+      {{"grad", "-e", "x * y"}, "", "--wrt is required"},
+      {{"grad", "-e", "x * y", "--wrt", "z"}, "", "--wrt z: the graph has no input named 'z' (its inputs: x, y)"},
+      {{"grad", "-e", "x * y", "--wrt", "x,x"}, "", "--wrt x,x: 'x' is listed twice"},
+      {{"grad", "-e", "x > y", "--wrt", "x"}, "", "--wrt: the first output is bool[?]; only a float output has a gradient"},
+      {{"grad", "--var", "c:bool", "-e", "where(c, x, 0)", "--wrt", "c"}, "", "bool"},
+      {{"eval", "-e", "x", "--input", "x=1", "--grad", "y"}, "", "--grad y: the graph has no input named 'y'"},
+      {{"print"}, "", "no graph given: pass a JSON file, - for standard input, or -e EXPRESSION"},
+      {{"print", file.path, "-e", "x"}, "", "give either a JSON file (or - for standard input) or -e expressions"},
+      {{"print", "missing.json"}, "", "cannot open 'missing.json' for reading"},
+      {{"print", "-"}, "", "<stdin>: not valid JSON: parse error at line 1, column 1"},
+      {{"print", "-"}, "{\"format\": \"symgraph\", \"version\": 7}", "<stdin>: version: unsupported format version 7"},
+      {{"print", "-"}, deep, "<stdin>: [0][0]"},
+      {{"print", "-"}, "{\"format\": \"symgraph\",\n\"version\": 1,\n oops}", "<stdin>: not valid JSON: parse error at line 3"},
+      {{"print", "-e", "x +"}, "", "error: column 4: expected an expression"},
+      {{"print", "-e", "x", "-e", "abs(x, x)"}, "", "error: -e #2: column 1: abs takes 1 argument, got 2"},
+      {{"print", "-e", "x", "--format", "svg"}, "", "--format: svg not in {json,text,dot}"},
+      {{"print", "-e", "x", "--var", "x"}, "", "--var 'x': expected NAME:DTYPE or NAME:DTYPE[d0,d1,...]"},
+      {{"print", "-e", "x", "--var", "x:float16"}, "", "--var 'x:float16': unknown dtype 'float16'"},
+      {{"print", "-e", "x", "--var", "x:float32[3,-1]"}, "", "--var 'x:float32[3,-1]': dimension '-1' is neither"},
+      {{"print", "-e", "x", "--var", "x:float32[3"}, "", "--var 'x:float32[3': the shape must end with ']'"},
+      {{"print", "-e", "x", "--var", "x:float32", "--var", "x:float64"}, "", "input 'x' is declared twice"},
+      {{"print", file.path, "--var", "x:float32"}, "", "--var declares the inputs of -e expressions"},
+      {{"print", "-e", "x + y", "--var", "x:float32"}, "", "column 3: add: operand dtypes differ"},
+      {{"eval", "-e", "x + y", "--input", "x=1"}, "", "no value for input 'y' (pass --input y=VALUE)"},
+      {{"eval", "-e", "x", "--input", "x=1", "--input", "z=2"}, "", "--input z: the graph has no input named 'z'"},
+      {{"eval", "-e", "x", "--input", "x"}, "", "--input 'x': expected NAME=VALUE"},
+      {{"eval", "-e", "x", "--input", "x=1", "--input", "x=2"}, "", "--input x: given twice"},
+      {{"eval", "-e", "x", "--input", "x=[1, [2]]"}, "", "--input x[1]: ragged array"},
+      {{"eval", "-e", "x", "--input", "x=[1, \"one\"]"}, "", "--input x[1]: expected a number"},
+      {{"eval", "-e", "x", "--input", "x=NaN"}, "", "--input x: not valid JSON"},
+      {{"eval", "-e", "x", "--input", "x=" + deep.substr(0, 100'000)}, "", "nested deeper than 64 levels"},
+      {{"eval", "-e", "x", "--input", "x=1e400"}, "", "number overflow"},
+      {{"eval", "--var", "x:float32", "-e", "x", "--input", "x=1e39"}, "", "too large for float32"},
+      {{"eval", "--var", "x:float32[3]", "-e", "x", "--input", "x=[1, 2]"}, "",
+       "argument 0 ('x'): expected float32[3], got float32[2]"},
+      {{"eval", "-e", "x + y", "--input", "x=[1, 2]", "--input", "y=[1, 2, 3]"}, "", "add: cannot broadcast shapes [2] and [3]"},
+      {{"eval", file.path, "--input", "x=[true]"}, "", "--input x[0]: expected a number"},
+      {{"eval", "-e", "x", "--input", "x=[1]", "--bogus"}, "", "--bogus"},
+  };
+  for (const Case& c : cases) {
+    std::string shown;
+    for (const auto& a : c.args) shown += (a.size() > 60 ? a.substr(0, 60) + "..." : a) + " ";
+    CAPTURE(shown);
+    check_error(run_cli(c.args, c.stdin_text), c.error);
+  }
+}
+
+namespace {
+
+/// Words of a shell command line: blanks separate words, '...' quotes.
+std::vector<std::string> shell_words(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false, quoted = false;
+  for (char c : line) {
+    if (quoted) {
+      if (c == '\'') {
+        quoted = false;
+      } else {
+        word += c;
+      }
+    } else if (c == '\'') {
+      quoted = in_word = true;
+    } else if (c == ' ') {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  REQUIRE_MESSAGE(!quoted, "unterminated quote in: " << line);
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+}  // namespace
+
+TEST_CASE("the walkthroughs in docs/cli.md and README.md run as written") {
+  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path();
+  int examples = 0;
+  for (const char* name : {"docs/cli.md", "README.md"}) {
+    std::istringstream doc(slurp((root / name).string()));
+    REQUIRE_MESSAGE(!doc.str().empty(), "cannot read " << name);
+    std::string line;
+    while (std::getline(doc, line)) {
+      if (line.rfind("$ symgraph ", 0) != 0) continue;
+      std::string command = line.substr(11);
+      // "2>&1": standard error, then standard output.
+      const bool merged = command.size() > 5 && command.compare(command.size() - 5, 5, " 2>&1") == 0;
+      if (merged) command.resize(command.size() - 5);
+      std::string want;
+      while (std::getline(doc, line) && line != "```") want += line + "\n";
+      CAPTURE(name);
+      CAPTURE(command);
+      const Result r = run_cli(shell_words(command));
+      if (merged) {
+        CHECK(r.status == 0);
+        CHECK(r.err + r.out == want);
+      } else if (want.rfind("error: ", 0) == 0) {
+        CHECK(r.status == 1);
+        CHECK(r.out.empty());
+        CHECK(r.err == want);
+      } else {
+        CHECK(r.status == 0);
+        CHECK(r.err.empty());
+        CHECK(r.out == want);
+      }
+      ++examples;
+    }
+  }
+  CHECK(examples >= 14);
+}
