@@ -308,7 +308,9 @@ int run_eval(const Source& src, const std::vector<std::string>& input_specs, con
     const std::vector<Expr> grads = gradients(p, wrt, "--grad");
     all.insert(all.end(), grads.begin(), grads.end());
   }
-  const Function f = compile(p.inputs, run_passes(all, passes));
+  CompileOptions options;
+  options.pipeline = Pipeline::none();  // the passes asked for have run already
+  const Function f = compile(p.inputs, run_passes(all, passes), options);
   const std::vector<Tensor> results = f(args);
   std::string out = "{\"outputs\": [";
   for (std::size_t i = 0; i < p.outputs.size(); ++i) out += (i ? ", " : "") + value_to_json(results[i]);
