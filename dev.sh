@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(cmake g++ ninja-build pkg-config libeigen3-dev doctest-dev nlohmann-json3-dev libcli11-dev graphviz)
+PACKAGES=(cmake g++ ninja-build pkg-config libeigen3-dev doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev graphviz)
 
 install_packages() {
   local missing=()
