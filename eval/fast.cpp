@@ -826,14 +826,16 @@ void Planner::emit() {
       if (--indeg[t] == 0) ready.push({first_node[t], t});
   }
   if (p.steps_.size() != steps.size()) {
+    // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict, wrongly)
+    // about "literal" + std::string here.
     std::string msg = "compile: internal error: the fused schedule has a cycle among:";
     for (std::uint32_t st = 0; st < steps.size(); ++st) {
       if (order_of_step[st] != kNone) continue;
-      msg += "\n step " + std::to_string(st) + (steps[st].fused ? " kernel:" : " op:");
+      msg.append("\n step ").append(std::to_string(st)).append(steps[st].fused ? " kernel:" : " op:");
       for (std::uint32_t v = 0; v < n_nodes; ++v)
-        if (step_of[v] == st) msg += " " + std::to_string(v) + "=" + nodes[v].op->name();
-      msg += " -> steps";
-      for (auto t : succ[st]) msg += " " + std::to_string(t);
+        if (step_of[v] == st) msg.append(" ").append(std::to_string(v)).append("=").append(nodes[v].op->name());
+      msg.append(" -> steps");
+      for (auto t : succ[st]) msg.append(" ").append(std::to_string(t));
     }
     throw Error(msg);
   }
