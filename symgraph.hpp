@@ -9,6 +9,7 @@
 #include "symgraph/core/tensor.hpp"
 #include "symgraph/core/types.hpp"
 #include "symgraph/eval/function.hpp"
+#include "symgraph/graph/optimize.hpp"
 #include "symgraph/graph/print.hpp"
 #include "symgraph/ops/elementwise.hpp"
 #include "symgraph/ops/ops.hpp"

@@ -13,6 +13,8 @@ namespace symgraph {
 
 /// alpha == 0: scale(add(x, abs(x)), 0.5);
 /// otherwise:  add(scale(x, f1), scale(abs(x), f2)), f1 and f2 rounded to x's dtype.
+/// Operands of add and mul are in ascending id order, the order the
+/// optimizer gives commutative operands, so optimizing leaves these nodes be.
 Expr relu(const Expr& x, double alpha = 0.0);
 
 /// Leaky relu with a tensor slope (for example a learned per-channel alpha,

@@ -1,0 +1,51 @@
+// constant-folding: nodes whose operands are all constants become constants,
+// computed by the op's own kernel, so the folded value is bit for bit what
+// the reference evaluator would compute when the graph runs.
+#include <algorithm>
+
+#include "symgraph/graph/rules.hpp"
+
+namespace symgraph::rules {
+namespace {
+
+using namespace pattern;
+
+std::vector<const Tensor*> operand_values(const Expr& e) {
+  std::vector<const Tensor*> values;
+  for (NodeId in : e.node().inputs) values.push_back(&e.graph()->node(in).attrs.get<Tensor>("value"));
+  return values;
+}
+
+/// The folded constant is no larger than kFoldElements or than the largest
+/// operand (broadcast_to(0, big) would otherwise copy a large constant).
+bool small_enough(const Match& m) {
+  const Expr& e = m.root();
+  if (!is_concrete(e.shape())) return false;
+  std::int64_t largest = kFoldElements;
+  for (const Tensor* t : operand_values(e)) largest = std::max(largest, t->size());
+  return num_elements(e.shape()) <= largest;
+}
+
+Expr fold(const Match& m) {
+  const Expr& e = m.root();
+  const std::vector<const Tensor*> values = operand_values(e);
+  std::vector<TensorType> types;
+  for (const Tensor* t : values) types.push_back(t->type());
+  const TensorType type = e.op().infer(types, e.attrs());
+  Tensor out(type.dtype, type.shape);
+  e.op().compute(values, e.attrs(), out);
+  return Expr(e.graph(), e.graph()->add_constant(std::move(out)));
+}
+
+}  // namespace
+
+const std::vector<Rule>& constant_folding() {
+  using enum Contract;
+  static const std::vector<Rule> table = {
+      // op(c1, ..., cn) -> constant(op(c1, ..., cn))    the op's kernel on the same values
+      {"fold", constant_operands(), fold, exact, small_enough},
+  };
+  return table;
+}
+
+}  // namespace symgraph::rules

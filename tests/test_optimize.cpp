@@ -1,0 +1,293 @@
+// optimize(): pipelines, strict against standard, 100+ random graphs
+// checked rewrite by rewrite against each rule's contract (and bit for bit
+// under the strict pipeline), a 1,000,000-node graph, compact(), determinism.
+#include <chrono>
+#include <map>
+
+#include "optimizer_support.hpp"
+
+using namespace sgtest;
+
+TEST_CASE("pipelines: names, stages, strict, none") {
+  CHECK(Pipeline::standard().str() == "constant-folding+canonicalize+relu-to-abs+cse, dead-node-removal");
+  CHECK(Pipeline::strict().str() == "constant-folding+canonicalize+cse, dead-node-removal (exact rules only)");
+  CHECK(Pipeline::none().str() == "(no passes)");
+  const Pipeline p = Pipeline::from_names({"canonicalize+relu-to-abs", "cse"});
+  CHECK(p.str() == "canonicalize+relu-to-abs, cse");
+  CHECK(p.stages() == std::vector<Pipeline::Stage>{{"canonicalize", "relu-to-abs"}, {"cse"}});
+  CHECK(!p.is_exact_only());
+  CHECK(p.exact_only().is_exact_only());
+  const std::string msg = error_of([] { Pipeline::from_names({"canonicalise"}); });
+  CHECK(msg == "optimize: unknown pass 'canonicalise' (the passes are constant-folding, canonicalize, relu-to-abs, cse, "
+               "dead-node-removal)");
+  CHECK(error_of([] { Pipeline::from_names({"cse+"}); }).find("unknown pass ''") != std::string::npos);
+  std::vector<std::string> names;
+  for (const Pass& pass : passes()) names.push_back(pass.name);
+  CHECK(names == std::vector<std::string>{"constant-folding", "canonicalize", "relu-to-abs", "cse", "dead-node-removal"});
+  for (const Pass& pass : passes()) CHECK(!pass.summary.empty());
+
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic});
+  Expr e = where(x > 0.0, x, 0.1 * x) + 0.0;
+  CHECK(optimize({e}, Pipeline::none())[0].is(e));
+}
+
+TEST_CASE("strict runs exact rules only; standard adds the documented ones") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic}), y = g.input("y", DType::float64, {kSymbolic});
+  auto both = [](const Expr& e) {
+    return std::pair{optimize({e}, Pipeline::strict())[0], optimize({e}, Pipeline::standard())[0]};
+  };
+  {  // x + 0.0 changes the sign of a zero: standard only. x + (-0.0) is exact.
+    auto [strict, standard] = both(x + 0.0);
+    CHECK(strict.is(x + 0.0));
+    CHECK(standard.is(x));
+    CHECK(both(x + (-0.0)).first.is(x));
+  }
+  {  // relu-to-abs is not exact; strict still turns the mul into a scale.
+    auto [strict, standard] = both(where(x > 0.0, x, 0.1 * x));
+    CHECK(strict.is(where(x > 0.0, x, scale(x, 0.1))));
+    CHECK(standard.is(relu(x, 0.1)));
+  }
+  {  // Merging scales rounds once instead of twice, unless the first is a power of two >= 1 and |b| >= 1.
+    auto [strict, standard] = both(scale(scale(x, 0.1), 0.3));
+    CHECK(strict.is(scale(scale(x, 0.1), 0.3)));
+    CHECK(standard.is(scale(x, 0.1 * 0.3)));
+    CHECK(both(scale(scale(x, 2.0), 3.0)).first.is(scale(x, 6.0)));
+  }
+  {  // maximum's operand order decides the sign of a zero on a tie.
+    auto [strict, standard] = both(maximum(y, x));
+    CHECK(strict.is(maximum(y, x)));
+    CHECK(standard.is(maximum(x, y)));
+    CHECK(both(y + x).first.is(x + y));
+  }
+  {  // Never: x * 0 -> 0 or x - x -> 0 (0 * inf and inf - inf are NaN).
+    auto [strict, standard] = both(x - x);
+    CHECK(standard.is(x - x));
+    CHECK(standard.input(0).is(x));
+    const Expr times_zero = optimize({x * 0.0})[0];
+    CHECK(times_zero.is(scale(x, 0.0)));
+  }
+}
+
+namespace {
+
+/// Random expression graphs over inputs x and y: arithmetic, selections,
+/// relu in many spellings and slopes, and bait for the canonical rules,
+/// with shared subexpressions.
+class RandomGraph {
+ public:
+  RandomGraph(std::uint64_t seed, DType dt) : rng_(seed), dt_(dt) {
+    x = g.input("x", dt, {kSymbolic});
+    y = g.input("y", dt, {kSymbolic});
+    pool_ = {x, y};
+  }
+
+  Expr build(int depth) {
+    Expr e = node(depth);
+    pool_.push_back(e);
+    return e;
+  }
+
+  Graph g;
+  Expr x, y;
+
+ private:
+  int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  template <class T> const T& pick(const std::vector<T>& v) { return v[static_cast<std::size_t>(pick(static_cast<int>(v.size())))]; }
+
+  Expr leaf() {
+    if (pick(4) == 0) return constant_like(x, pick(constants_));
+    return pick(pool_);
+  }
+
+  Expr sub_expr(int depth) { return depth <= 0 || pick(5) == 0 ? leaf() : build(depth - 1); }
+
+  Expr node(int depth) {
+    const Expr a = sub_expr(depth), b = sub_expr(depth);
+    const double alpha = pick(alphas_);
+    switch (pick(12)) {
+      case 0: return pick(std::vector<Expr (*)(const Expr&)>{neg, abs, tanh, exp, sqrt, sign})(a);
+      case 1: return scale(a, pick(constants_));
+      case 2: return pick(std::vector<Expr (*)(const Expr&, const Expr&)>{add, sub, mul, div, maximum, minimum})(a, b);
+      case 3: return a * pick(constants_);
+      case 4: {  // relu, in one of its spellings
+        switch (pick(7)) {
+          case 0: return where(a > 0.0, a, alpha * a);
+          case 1: return where(0.0 <= a, a, scale(a, alpha));
+          case 2: return where(a < 0.0, a * alpha, a);
+          case 3: return maximum(a, alpha * a);
+          case 4: return maximum(constant_like(a, 0.0), a);
+          case 5: return where(a > 0.0, a, b * a);
+          default: return where(a >= 0.0, a, constant_like(a, 0.0));
+        }
+      }
+      case 5: return relu(a, alpha);
+      case 6: return where(pick(std::vector<Expr (*)(const Expr&, const Expr&)>{gt, ge, lt, le, eq})(a, b), a, b);
+      case 7: return pick(2) ? -(-a) : a + constant_like(a, pick(std::vector<double>{0.0, -0.0}));
+      case 8: return scale(scale(a, pick(constants_)), pick(constants_));
+      case 9: return pick(2) ? a - (-b) : a + (-b);
+      case 10: return where(a > b, a, a);
+      default: return pick(pool_);
+    }
+  }
+
+  std::mt19937_64 rng_;
+  DType dt_;
+  std::vector<Expr> pool_;
+  const std::vector<double> constants_ = {0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 3.0, 0.1, -0.25, 1e-3, 1e30};
+  const std::vector<double> alphas_ = {0.0, 0.1, 0.01, 0.5, -0.5, 3.0, 1e-9, 1.0, 0.3};
+};
+
+std::vector<Tensor> random_graph_args(DType dt) {
+  const std::vector<double> s = special_values(dt);
+  std::vector<double> xs, ys;
+  for (double a : s)
+    for (double b : s) {
+      xs.push_back(a);
+      ys.push_back(b);
+    }
+  std::mt19937_64 rng(11);
+  const auto rx = random_values(dt, 300, rng), ry = random_values(dt, 300, rng);
+  xs.insert(xs.end(), rx.begin(), rx.end());
+  ys.insert(ys.end(), ry.begin(), ry.end());
+  return {tensor(xs, {}, dt), tensor(ys, {}, dt)};
+}
+
+}  // namespace
+
+TEST_CASE("120 random graphs: strict is bit for bit, and every standard rewrite keeps its rule's contract") {
+  std::map<std::string, int> fired;
+  int graphs = 0;
+  for (DType dt : {DType::float64, DType::float32}) {
+    const std::vector<Tensor> args = random_graph_args(dt);
+    for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+      CAPTURE(dtype_name(dt));
+      CAPTURE(seed);
+      RandomGraph r(seed, dt);
+      const std::vector<Expr> outs = {r.build(5), r.build(4)};
+      ++graphs;
+
+      // Strict: the optimized graph computes the same bits on every input.
+      const std::vector<Expr> strict = optimize(outs, Pipeline::strict());
+      const auto want = run({r.x, r.y}, outs, args);
+      const auto got = run({r.x, r.y}, strict, args);
+      for (std::size_t k = 0; k < outs.size(); ++k) {
+        CHECK(strict[k].type() == outs[k].type());
+        check_same(got[k], want[k]);
+      }
+
+      // Standard: each rewrite, evaluated before and after on the same
+      // inputs, keeps the contract of the rule that made it.
+      RewriteTrace trace;
+      const std::vector<Expr> standard = optimize(outs, Pipeline::standard(), &trace);
+      for (std::size_t k = 0; k < outs.size(); ++k) CHECK(standard[k].type() == outs[k].type());
+      for (const RewriteEvent& ev : trace) {
+        CAPTURE(ev.rule);
+        const std::string violation = check_rewrite(rule_named(ev.rule), ev.before, ev.after, {r.x, r.y}, args);
+        CHECK_MESSAGE(violation.empty(), violation);
+        ++fired[ev.rule];
+      }
+      run({r.x, r.y}, standard, args);  // and it runs
+    }
+  }
+  CHECK(graphs >= 100);
+  // The generator exercises the interesting rules.
+  for (const char* rule : {"relu-switch", "relu-switch-inverted", "relu-maximum", "relu-maximum-zero", "relu-switch-tensor",
+                           "relu-switch-zero", "mul-constant", "scale-scale", "order-operands", "add-zero", "neg-neg",
+                           "switch-same", "lt-to-gt", "fold"}) {
+    CAPTURE(rule);
+    CHECK(fired[rule] > 0);
+  }
+}
+
+TEST_CASE("a graph of 1,000,000 nodes is optimized without recursion") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  Expr y = x;
+  while (g.size() < 1'000'000) y = where(y > 0.0, y, 0.1 * y);  // 3 nodes a level
+  const std::size_t nodes = g.size();
+  CHECK(nodes >= 1'000'000);
+  const auto start = std::chrono::steady_clock::now();
+  const Expr out = optimize({y})[0];
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  MESSAGE("optimized " << nodes << " nodes in " << seconds << " s, store grew by " << g.size() - nodes);
+  // Near-linear: each level is rebuilt on the level below (gt, mul, switch),
+  // the mul becomes a scale, and the switch relu's abs, two scales and add:
+  // 8 new nodes for the 3 of a level.
+  CHECK(g.size() - nodes <= 8 * (nodes / 3) + 16);
+  CHECK(out.op_name() == "add");
+  CHECK(out.is(relu(out.input(0).input(0), 0.1)));
+  const auto v = run({x}, {y, out}, {tensor({2.0, -1.0, 0.0, 1e300})});
+  CHECK(v[1].at(0) == doctest::Approx(v[0].at(0)).epsilon(1e-9));
+  // 0.1^333334 underflows: the switch reaches -0, the abs form stops at
+  // -denorm_min (0.55 * -denorm_min rounds to -denorm_min, 0.45 * denorm_min
+  // to 0): within relu-to-abs's 2 denorm_min.
+  CHECK(v[0].at(1) == 0.0);
+  CHECK(std::abs(v[1].at(1)) <= std::numeric_limits<double>::denorm_min());
+  CHECK(v[1].at(2) == 0.0);
+  CHECK(v[1].at(3) == doctest::Approx(v[0].at(3)).epsilon(1e-9));
+
+  // And a graph of 1,000,000 nodes with nothing to rewrite comes back as it is.
+  Graph h;
+  Expr z = h.input("z", DType::float64, {kSymbolic});
+  Expr chain = z;
+  for (int i = 0; i < 1'000'000; ++i) chain = tanh(chain);
+  CHECK(optimize({chain})[0].is(chain));
+}
+
+TEST_CASE("compact copies what the outputs reach into a fresh graph") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const Expr unused = g.input("unused", DType::float64, {});
+  const Expr e = where(x > 0.0, x, 0.1 * x) * 2.0 + exp(unused) * 0.0;
+  const Expr out = optimize({e})[0];
+  CHECK(g.size() > 12);
+  const Compacted c = compact({out});
+  CHECK(c.graph.size() == reachable_ops({out}).size());
+  REQUIRE(c.inputs.size() == 2);
+  CHECK(c.inputs[0].name() == "x");
+  CHECK(c.inputs[1].name() == "unused");
+  CHECK(structurally_equal(c.outputs[0], out));
+  const std::vector<Tensor> args = {tensor({-3.0, 0.5, 2.0}), tensor({1.0})};
+  check_same(run(c.inputs, c.outputs, args)[0], run({x, unused}, {out}, args)[0]);
+  CHECK(compact({}).outputs.empty());
+}
+
+TEST_CASE("optimizing is deterministic: the same program gives the same graph, id for id") {
+  auto program = [] {
+    Graph g;
+    const Expr x = g.input("x", DType::float32, {kSymbolic}), y = g.input("y", DType::float32, {kSymbolic});
+    const Expr e = maximum(y * x, 0.25 * (x * y)) + where(x < 0.0, 0.3 * x, x) - (-y) * 1.0;
+    return optimize({e, e * 2.0});
+  };
+  const auto a = program(), b = program();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].id() == b[i].id());
+    CHECK(structurally_equal(a[i], b[i]));
+  }
+}
+
+TEST_CASE("differentiate, then optimize: the optimized gradient keeps the switch's slope at the kink") {
+  for (DType dt : {DType::float64, DType::float32}) {
+    CAPTURE(dtype_name(dt));
+    Graph g;
+    const Expr x = g.input("x", dt, {kSymbolic});
+    const Expr y = where(x > 0.0, x, 0.1 * x);
+    const Expr dx = grad(sum(y), {x})[0];
+    // The gradient graph uses the forward switch (for its shape), and the
+    // optimizer rewrites it there too; the slope does not depend on it.
+    const Expr optimized_dx = optimize({dx})[0];
+    const Tensor xs = tensor({0.0, -0.0, -2.0, 3.0}, {}, dt);
+    const double tenth = round_to(dt, 0.1);
+    // The switch selects 0.1 * x at x = 0: slope 0.1, before and after optimizing.
+    check_same(run({x}, {optimized_dx}, {xs})[0], tensor({tenth, tenth, tenth, 1.0}, {}, dt));
+    check_same(run({x}, {dx}, {xs})[0], tensor({tenth, tenth, tenth, 1.0}, {}, dt));
+    // Optimizing first would differentiate the abs form 0.55 x + 0.45 |x|,
+    // whose slope at 0 is 0.55 + 0.45 sign(0) = 0.55.
+    const Expr relu_form = optimize({y})[0];
+    REQUIRE(relu_form.is(relu(x, tenth)));
+    const Tensor kink = run({x}, {grad(sum(relu_form), {x})[0]}, {tensor({0.0}, {1}, dt)})[0];
+    CHECK(kink.at(0) == doctest::Approx(0.55).epsilon(1e-6));
+  }
+}
