@@ -892,9 +892,8 @@ void Planner::codegen(Group& g) {
   constexpr std::uint32_t kLeafBit = 1u << 31;
   std::vector<std::uint32_t> source(count);
   // pinned: written out or summed (directly or through an alias), so its
-  // chunk lives to the end and has a buffer of its own. aliased: read
-  // through an alias, so it is not folded into its one consumer.
-  std::vector<char> pinned(count, 0), aliased(count, 0);
+  // chunk lives to the end and has a buffer of its own.
+  std::vector<char> pinned(count, 0);
   for (std::uint32_t i = 0; i < count; ++i) {
     const PNode& n = nodes[g.members[i]];
     if (n.kernel) {
@@ -902,7 +901,6 @@ void Planner::codegen(Group& g) {
     } else {
       const auto m = member_of(n.inputs[0]);
       source[i] = m != kNone ? source[m] : (leaf(n.inputs[0]) | kLeafBit);
-      if (!(source[i] & kLeafBit)) aliased[source[i]] = 1;
       if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
     }
     if (n.buffer != kNone && !(source[i] & kLeafBit)) pinned[source[i]] = 1;
@@ -941,9 +939,9 @@ void Planner::codegen(Group& g) {
     }
   }
   auto dtype_of_member = [&](std::uint32_t i) { return nodes[g.members[i]].type.dtype; };
-  auto foldable = [&](std::uint32_t s) {
-    return !(s & kLeafBit) && uses[s] == 1 && !pinned[s] && !aliased[s] && !plan[s].skip;
-  };
+  // A use through an alias counts like a direct one (operands resolve to
+  // sources), and a written or summed alias pins its source.
+  auto foldable = [&](std::uint32_t s) { return !(s & kLeafBit) && uses[s] == 1 && !pinned[s] && !plan[s].skip; };
   auto is_affine_op = [](std::string_view op) { return op == "add" || op == "sub" || op == "mul"; };
   // Operand transforms: abs, scale, scale of abs.
   for (std::uint32_t i = 0; i < count; ++i) {
