@@ -40,9 +40,12 @@ constexpr std::int64_t kTask = 64 * kChunk;
 constexpr std::int64_t kParallelMin = 4 * kTask;
 /// Constant subgraphs up to this many elements are evaluated at compile time.
 constexpr std::int64_t kFoldMax = 1 << 16;
-/// Work bound of one reachability search during planning; past it the
-/// planner assumes a path exists and does not merge.
+/// Work bound of one reachability search during planning (nodes visited);
+/// past it the planner assumes a path exists and does not merge. Smaller for
+/// huge graphs, so that planning stays about linear.
 constexpr std::size_t kSearchBudget = 1 << 14;
+constexpr std::size_t kSearchBudgetMin = 256;
+constexpr std::size_t kPlanningWork = std::size_t{1} << 26;
 
 enum class Kind : std::uint8_t {
   input,     // an argument
@@ -168,6 +171,11 @@ std::shared_ptr<const Instance> FastProgram::make_instance(const std::vector<Ten
       inst->shapes[i] = args ? (*args)[n.arg].shape() : n.type.shape;
     } else if (n.kind == Kind::constant) {
       inst->shapes[i] = constants_[n.value].shape();
+    } else if (n.kernel && std::all_of(n.inputs.begin(), n.inputs.end(),
+                                       [&](std::uint32_t in) { return inst->shapes[in] == inst->shapes[n.inputs[0]]; })) {
+      // A built-in elementwise op on operands of one shape: that shape (its
+      // inference could only fail on broadcasting).
+      inst->shapes[i] = inst->shapes[n.inputs[0]];
     } else {
       types.clear();
       for (auto in : n.inputs) types.push_back({nodes_[in].type.dtype, inst->shapes[in]});
@@ -528,7 +536,8 @@ std::string FastProgram::describe() const {
 // Compile time.
 
 struct Planner {
-  const GraphStore& store;
+  Planner(const CompileOptions& o, FastProgram& program) : options(o), p(program) {}
+
   const CompileOptions& options;
   FastProgram& p;
   std::vector<std::vector<std::uint32_t>> users;  // data users, plan indices
@@ -538,6 +547,11 @@ struct Planner {
   std::vector<char> dead_group;
   std::vector<std::uint32_t> mark;        // search marks, per node
   std::vector<std::uint32_t> group_mark;  // search marks, per planning group
+  std::size_t budget = kSearchBudget;
+  std::vector<std::uint32_t> member_slot, leaf_slot;  // codegen scratch, per plan node
+  /// All searches of one compile together: past it, no more merges that
+  /// need a search (a kernel still takes a node all of whose users it holds).
+  std::size_t work_left = kPlanningWork;
   std::uint32_t epoch = 0;
 
   const Op* op_broadcast_to = OpRegistry::instance().find("broadcast_to");
@@ -565,17 +579,19 @@ struct Planner {
     if (group_mark.size() < members.size()) group_mark.resize(members.size(), 0);
     std::vector<std::uint32_t> stack;
     std::size_t visited = 0;
+    bool exhausted = false;
     auto push = [&](std::uint32_t u) {
       if (mark[u] == epoch) return;
       mark[u] = epoch;
       stack.push_back(u);
+      exhausted = exhausted || ++visited > budget || work_left == 0;
+      if (work_left) --work_left;
     };
     for (auto s : starts) push(s);
     while (!stack.empty()) {
       const auto v = stack.back();
       stack.pop_back();
-      if (in_target(v)) return true;
-      if (++visited > kSearchBudget) return true;
+      if (in_target(v) || exhausted) return true;
       for (auto u : users[v]) push(u);
       const auto g = group_of(v);
       if (g != kNone && group_mark[g] != epoch) {
@@ -637,7 +653,7 @@ void Planner::plan_groups() {
   gid.assign(nodes.size(), kNone);
   mark.assign(nodes.size(), 0);
   // Consumers first: a node joins the kernel of its same-shape elementwise
-  // users when that keeps kernels convex.
+  // users when that keeps the step graph acyclic.
   for (std::size_t i = nodes.size(); i-- > 0;) {
     const auto v = static_cast<std::uint32_t>(i);
     if (nodes[v].kind != Kind::fused) continue;
@@ -769,7 +785,7 @@ void Planner::emit() {
   for (auto o : p.outputs_) p.buffer_is_output_[nodes[o].buffer] = 1;
 
   // Steps: one per kernel and per opaque node, in a topological order of
-  // the step graph (kernels are convex, so it has no cycle).
+  // the step graph (planning kept it acyclic; a cycle here is a bug).
   std::vector<std::uint32_t> step_of(n_nodes, kNone);
   std::vector<Step> steps;
   for (std::uint32_t g = 0; g < p.groups_.size(); ++g) steps.push_back({true, g, {}});
@@ -810,14 +826,16 @@ void Planner::emit() {
       if (--indeg[t] == 0) ready.push({first_node[t], t});
   }
   if (p.steps_.size() != steps.size()) {
+    // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict, wrongly)
+    // about "literal" + std::string here.
     std::string msg = "compile: internal error: the fused schedule has a cycle among:";
     for (std::uint32_t st = 0; st < steps.size(); ++st) {
       if (order_of_step[st] != kNone) continue;
-      msg += "\n step " + std::to_string(st) + (steps[st].fused ? " kernel:" : " op:");
+      msg.append("\n step ").append(std::to_string(st)).append(steps[st].fused ? " kernel:" : " op:");
       for (std::uint32_t v = 0; v < n_nodes; ++v)
-        if (step_of[v] == st) msg += " " + std::to_string(v) + "=" + nodes[v].op->name();
-      msg += " -> steps";
-      for (auto t : succ[st]) msg += " " + std::to_string(t);
+        if (step_of[v] == st) msg.append(" ").append(std::to_string(v)).append("=").append(nodes[v].op->name());
+      msg.append(" -> steps");
+      for (auto t : succ[st]) msg.append(" ").append(std::to_string(t));
     }
     throw Error(msg);
   }
@@ -856,34 +874,36 @@ void Planner::emit() {
 void Planner::codegen(Group& g) {
   auto& nodes = p.nodes_;
   const auto count = static_cast<std::uint32_t>(g.members.size());
-  std::map<std::uint32_t, std::uint32_t> member_index;
-  for (std::uint32_t i = 0; i < count; ++i) member_index[g.members[i]] = i;
-  auto member_of = [&](std::uint32_t node) {
-    auto it = member_index.find(node);
-    return it == member_index.end() ? kNone : it->second;
-  };
-  std::map<std::uint32_t, std::uint32_t> leaf_ref;
+  // Per plan node: its index in this kernel's members, its leaf ref (both
+  // kNone when it is neither); reset for the next kernel at the end.
+  member_slot.resize(nodes.size(), kNone);
+  leaf_slot.resize(nodes.size(), kNone);
+  for (std::uint32_t i = 0; i < count; ++i) member_slot[g.members[i]] = i;
+  auto member_of = [&](std::uint32_t node) { return member_slot[node]; };
   auto leaf = [&](std::uint32_t node) {
-    auto [it, fresh] = leaf_ref.emplace(node, static_cast<std::uint32_t>(g.leaves.size()));
-    if (fresh) g.leaves.push_back(node);
-    return it->second;
+    if (leaf_slot[node] == kNone) {
+      leaf_slot[node] = static_cast<std::uint32_t>(g.leaves.size());
+      g.leaves.push_back(node);
+    }
+    return leaf_slot[node];
   };
   // What each member's chunk is: its own (kernel members), or an operand's
   // (aliases): a member index, or a leaf ref with the high bit set.
   constexpr std::uint32_t kLeafBit = 1u << 31;
   std::vector<std::uint32_t> source(count);
-  std::vector<char> pinned(count, 0);  // written out, summed or aliased: kept whole
+  // pinned: written out or summed (directly or through an alias), so its
+  // chunk lives to the end and has a buffer of its own.
+  std::vector<char> pinned(count, 0);
   for (std::uint32_t i = 0; i < count; ++i) {
     const PNode& n = nodes[g.members[i]];
-    if (n.buffer != kNone) pinned[i] = 1;
     if (n.kernel) {
       source[i] = i;
-      continue;
+    } else {
+      const auto m = member_of(n.inputs[0]);
+      source[i] = m != kNone ? source[m] : (leaf(n.inputs[0]) | kLeafBit);
+      if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
     }
-    const auto m = member_of(n.inputs[0]);
-    source[i] = m != kNone ? source[m] : (leaf(n.inputs[0]) | kLeafBit);
-    if (!(source[i] & kLeafBit)) pinned[source[i]] = 1;
-    if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
+    if (n.buffer != kNone && !(source[i] & kLeafBit)) pinned[source[i]] = 1;
   }
   for (auto& s : g.sinks) {
     const auto src = source[member_of(nodes[s.node].inputs[0])];
@@ -919,6 +939,8 @@ void Planner::codegen(Group& g) {
     }
   }
   auto dtype_of_member = [&](std::uint32_t i) { return nodes[g.members[i]].type.dtype; };
+  // A use through an alias counts like a direct one (operands resolve to
+  // sources), and a written or summed alias pins its source.
   auto foldable = [&](std::uint32_t s) { return !(s & kLeafBit) && uses[s] == 1 && !pinned[s] && !plan[s].skip; };
   auto is_affine_op = [](std::string_view op) { return op == "add" || op == "sub" || op == "mul"; };
   // Operand transforms: abs, scale, scale of abs.
@@ -976,11 +998,12 @@ void Planner::codegen(Group& g) {
       if (s != kNone && !(s & kLeafBit)) last[s] = std::max(last[s], i);
   }
   for (std::uint32_t i = 0; i < count; ++i)
-    if (pinned[i] || (nodes[g.members[i]].buffer != kNone && !(source[i] & kLeafBit))) last[i] = kForever;
+    if (pinned[i]) last[i] = kForever;
   // Chunk buffers: an operand's buffer is free after its last use (not for
   // the using instruction's own result: a bool operand is narrower than a
   // float result, so in place is not safe).
   std::vector<std::uint32_t> slot(count, kNone), free_slots;
+  std::vector<char> is_free;
   std::vector<std::uint32_t> emitted;
   for (std::uint32_t i = 0; i < count; ++i) {
     const Plan& pl = plan[i];
@@ -989,14 +1012,17 @@ void Planner::codegen(Group& g) {
     // its own: at run time it may be pointed at the destination (run_group).
     if (free_slots.empty() || pinned[i]) {
       slot[i] = g.num_scratch++;
+      is_free.push_back(0);
     } else {
       slot[i] = free_slots.back();
       free_slots.pop_back();
+      is_free[slot[i]] = 0;
     }
     for (auto s : pl.in)
-      if (s != kNone && !(s & kLeafBit) && last[s] == i &&
-          std::find(free_slots.begin(), free_slots.end(), slot[s]) == free_slots.end())
+      if (s != kNone && !(s & kLeafBit) && last[s] == i && !is_free[slot[s]]) {
+        is_free[slot[s]] = 1;
         free_slots.push_back(slot[s]);
+      }
     emitted.push_back(i);
   }
   const auto nl = static_cast<std::uint32_t>(g.leaves.size());
@@ -1014,6 +1040,8 @@ void Planner::codegen(Group& g) {
     if (nodes[g.members[i]].buffer != kNone) g.stores.push_back({g.member_ref[i], g.members[i]});
   }
   for (auto& s : g.sinks) s.ref = ref_of(operand(nodes[s.node].inputs[0]));
+  for (auto m : g.members) member_slot[m] = kNone;
+  for (auto l : g.leaves) leaf_slot[l] = kNone;
 }
 
 }  // namespace
@@ -1119,7 +1147,8 @@ Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& given
   }
   for (const Expr& e : outputs) p->outputs_.push_back(plan_of[e.id()]);
 
-  Planner planner{store, options, *p, {}, {}, {}, {}, {}, {}, {}, 0};
+  Planner planner(options, *p);
+  planner.budget = std::clamp(kPlanningWork / std::max<std::size_t>(1, nodes.size()), kSearchBudgetMin, kSearchBudget);
   planner.users.resize(nodes.size());
   for (std::uint32_t v = 0; v < nodes.size(); ++v) {
     const PNode& n = nodes[v];

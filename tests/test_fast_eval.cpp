@@ -468,6 +468,20 @@ TEST_CASE("a chain of 1,000,000 elementwise nodes") {
   check_same(fast(args), compile_reference({x}, {y})(args), "chain");
 }
 
+TEST_CASE("forward and gradient of a 1,000,000-node chain compile and match") {
+  Graph g;
+  Expr x = g.input("x", DType::float64, {kSymbolic});
+  Expr y = x;
+  for (int i = 0; i < 1000000; ++i) y = i % 2 ? scale(abs(y), 0.999999) : add(y, x);
+  const Expr cost = sum(y);
+  const std::vector<Expr> outs = {cost, grad(cost, {x})[0]};
+  Function fast = compile({x}, outs);
+  const std::vector<Tensor> args = {Tensor::from_list<double>({-0.5, 0.25})};
+  const auto a = fast(args), b = compile_reference({x}, outs)(args);
+  check_same({a[1]}, {b[1]}, "gradient of the chain");
+  CHECK(std::abs(a[0].at(0) - b[0].at(0)) <= 1e-12 * std::abs(b[0].at(0)));
+}
+
 TEST_CASE("one Function called from 8 threads at once") {
   Graph g;
   Expr x = g.input("x", DType::float64, {kSymbolic});
