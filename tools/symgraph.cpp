@@ -308,7 +308,11 @@ int run_eval(const Source& src, const std::vector<std::string>& input_specs, con
     const std::vector<Expr> grads = gradients(p, wrt, "--grad");
     all.insert(all.end(), grads.begin(), grads.end());
   }
-  const Function f = compile(p.inputs, run_passes(all, passes));
+  // The pipeline runs here (so that --passes, --strict and --trace apply);
+  // compile() must not optimize again.
+  CompileOptions options;
+  options.pipeline = Pipeline::none();
+  const Function f = compile(p.inputs, run_passes(all, passes), options);
   const std::vector<Tensor> results = f(args);
   std::string out = "{\"outputs\": [";
   for (std::size_t i = 0; i < p.outputs.size(); ++i) out += (i ? ", " : "") + value_to_json(results[i]);
