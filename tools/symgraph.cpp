@@ -308,8 +308,10 @@ int run_eval(const Source& src, const std::vector<std::string>& input_specs, con
     const std::vector<Expr> grads = gradients(p, wrt, "--grad");
     all.insert(all.end(), grads.begin(), grads.end());
   }
+  // The pipeline runs here (so that --passes, --strict and --trace apply);
+  // compile() must not optimize again.
   CompileOptions options;
-  options.pipeline = Pipeline::none();  // the passes asked for have run already
+  options.pipeline = Pipeline::none();
   const Function f = compile(p.inputs, run_passes(all, passes), options);
   const std::vector<Tensor> results = f(args);
   std::string out = "{\"outputs\": [";
