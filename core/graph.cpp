@@ -1,5 +1,6 @@
 #include "symgraph/core/graph.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -151,6 +152,17 @@ Expr apply(const Op& op, const std::vector<Expr>& inputs, Attrs attrs) {
     ids.push_back(e.id());
   }
   return Expr(inputs[0].graph(), inputs[0].graph()->add(op, std::move(ids), std::move(attrs)));
+}
+
+std::vector<char> reachable(const std::vector<Expr>& outputs) {
+  NodeId top = 0;
+  for (const Expr& e : outputs) top = std::max(top, e.id());
+  std::vector<char> live(outputs.empty() ? 0 : static_cast<std::size_t>(top) + 1, 0);
+  for (const Expr& e : outputs) live[e.id()] = 1;
+  for (std::size_t id = live.size(); id-- > 0;)
+    if (live[id])
+      for (NodeId in : outputs[0].graph()->node(static_cast<NodeId>(id)).inputs) live[in] = 1;
+  return live;
 }
 
 Expr apply(std::string_view op_name, const std::vector<Expr>& inputs, Attrs attrs) {

@@ -130,6 +130,10 @@ class Graph {
 Expr apply(const Op& op, const std::vector<Expr>& inputs, Attrs attrs = {});
 Expr apply(std::string_view op_name, const std::vector<Expr>& inputs, Attrs attrs = {});
 
+/// reachable(outputs)[id] is 1 for every node the outputs depend on (ids up
+/// to the largest output id): one backward scan, as ids are a topological order.
+std::vector<char> reachable(const std::vector<Expr>& outputs);
+
 /// The graph of an expression (shares the store).
 inline Graph graph_of(const Expr& e) { return Graph(e.graph()); }
 

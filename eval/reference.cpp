@@ -104,14 +104,7 @@ Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Ex
   detail::check_compile_args(inputs, outputs);
   const auto& store = outputs[0].graph();
 
-  // Reachability in one backward scan: ids are a topological order.
-  NodeId top = 0;
-  for (const Expr& e : outputs) top = std::max(top, e.id());
-  std::vector<char> live(static_cast<std::size_t>(top) + 1, 0);
-  for (const Expr& e : outputs) live[e.id()] = 1;
-  for (std::size_t id = live.size(); id-- > 0;)
-    if (live[id])
-      for (NodeId in : store->node(static_cast<NodeId>(id)).inputs) live[in] = 1;
+  const std::vector<char> live = reachable(outputs);
 
   Function f;
   auto p = std::make_shared<detail::ReferenceProgram>();

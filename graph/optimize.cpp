@@ -17,20 +17,6 @@ void check_outputs(const char* what, const std::vector<Expr>& outputs) {
   }
 }
 
-/// Marks the nodes `outputs` reach; ids are a topological order, so one
-/// backward scan suffices.
-std::vector<char> reachable(const std::vector<Expr>& outputs) {
-  NodeId top = 0;
-  for (const Expr& e : outputs) top = std::max(top, e.id());
-  std::vector<char> live(static_cast<std::size_t>(top) + 1, 0);
-  for (const Expr& e : outputs) live[e.id()] = 1;
-  const GraphStore& g = *outputs[0].graph();
-  for (std::size_t id = live.size(); id-- > 0;)
-    if (live[id])
-      for (NodeId in : g.node(static_cast<NodeId>(id)).inputs) live[in] = 1;
-  return live;
-}
-
 }  // namespace
 
 const std::vector<Pass>& passes() {

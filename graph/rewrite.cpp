@@ -116,13 +116,7 @@ class Engine {
 
   /// Queues the live nodes (what the outputs reach) in id order.
   void seed(const std::vector<Expr>& outputs) {
-    NodeId top = 0;
-    for (const Expr& e : outputs) top = std::max(top, e.id());
-    std::vector<char> live(static_cast<std::size_t>(top) + 1, 0);
-    for (const Expr& e : outputs) live[e.id()] = 1;
-    for (std::size_t id = live.size(); id-- > 0;)
-      if (live[id])
-        for (NodeId in : store_->node(static_cast<NodeId>(id)).inputs) live[in] = 1;
+    const std::vector<char> live = reachable(outputs);
     std::size_t count = 0;
     for (std::size_t id = 0; id < live.size(); ++id) {
       if (!live[id]) continue;
