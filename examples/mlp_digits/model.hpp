@@ -175,9 +175,9 @@ inline std::vector<Tensor> init_params(const Model& m, const Config& c, std::uin
     const Shape& s = m.params[i].shape();
     Tensor p(c.dtype, s);
     const std::string& name = m.param_names[i];
-    const double stddev = name[0] == 'w' ? std::sqrt(2.0 / static_cast<double>(s[0])) : 0.0;
+    const double stddev = std::sqrt(2.0 / static_cast<double>(s[0]));
     for (std::int64_t k = 0; k < p.size(); ++k) {
-      const double v = name == "alpha" ? c.alpha : stddev * normal(rng);
+      const double v = name[0] == 'w' ? stddev * normal(rng) : name == "alpha" ? c.alpha : 0.0;
       if (c.dtype == DType::float32) p.data<float>()[k] = static_cast<float>(v);
       else p.data<double>()[k] = v;
     }
