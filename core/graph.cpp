@@ -30,27 +30,56 @@ void canonicalize_nans(Tensor& t) {
 
 }  // namespace
 
-GraphStore::GraphStore() : index_(16, Hash{this}, Eq{this}) {}
+namespace {
+constexpr NodeId kEmptySlot = std::numeric_limits<NodeId>::max();
 
-bool GraphStore::Eq::operator()(NodeId a, NodeId b) const {
-  const Node& x = g->nodes_[a];
-  const Node& y = g->nodes_[b];
-  return x.op == y.op && x.inputs == y.inputs && x.name == y.name && x.attrs == y.attrs;
+/// Slot of hash h in a table of `size` (a power of two) slots: Fibonacci
+/// hashing spreads node_hash's low-entropy low bits over the table.
+std::size_t slot_of(std::size_t h, std::size_t size) {
+  return static_cast<std::size_t>((static_cast<std::uint64_t>(h) * 0x9e3779b97f4a7c15ULL) >> 32) & (size - 1);
+}
+}  // namespace
+
+GraphStore::GraphStore() : index_(64, kEmptySlot) {}
+
+bool GraphStore::same_node(NodeId a, NodeId b) const {
+  const Node& x = nodes_[a];
+  const Node& y = nodes_[b];
+  return x.hash == y.hash && x.op == y.op && x.inputs == y.inputs && x.name == y.name && x.attrs == y.attrs;
+}
+
+void GraphStore::grow_index() {
+  std::vector<NodeId> bigger(index_.size() * 2, kEmptySlot);
+  for (NodeId id : index_) {
+    if (id == kEmptySlot) continue;
+    std::size_t i = slot_of(nodes_[id].hash, bigger.size());
+    while (bigger[i] != kEmptySlot) i = (i + 1) & (bigger.size() - 1);
+    bigger[i] = id;
+  }
+  index_ = std::move(bigger);
 }
 
 NodeId GraphStore::intern(Node n) {
-  if (nodes_.size() >= std::numeric_limits<NodeId>::max())
-    throw Error("graph: too many nodes (the limit is " + std::to_string(std::numeric_limits<NodeId>::max()) + ")");
+  // kEmptySlot is never a node id.
+  if (nodes_.size() >= std::numeric_limits<NodeId>::max() - 1)
+    throw Error("graph: too many nodes (the limit is " + std::to_string(std::numeric_limits<NodeId>::max() - 1) + ")");
   n.hash = node_hash(n);
+  if (2 * (index_count_ + 1) > index_.size()) grow_index();
   // Tentatively append, then look the new id up: an equal node found means
   // the expression exists already.
   nodes_.push_back(std::move(n));
   const auto id = static_cast<NodeId>(nodes_.size() - 1);
-  auto [it, inserted] = index_.insert(id);
-  if (!inserted) {
-    nodes_.pop_back();
-    return *it;
+  const std::size_t mask = index_.size() - 1;
+  std::size_t i = slot_of(nodes_.back().hash, index_.size());
+  for (; index_[i] != kEmptySlot; i = (i + 1) & mask) {
+    if (same_node(index_[i], id)) {
+      const NodeId existing = index_[i];
+      nodes_.pop_back();
+      return existing;
+    }
   }
+  index_[i] = id;
+  ++index_count_;
   return id;
 }
 

@@ -16,7 +16,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "symgraph/core/op.hpp"
@@ -57,20 +56,17 @@ class GraphStore {
   const NodeId* find_input(const std::string& name) const;
 
  private:
-  struct Hash {
-    const GraphStore* g;
-    std::size_t operator()(NodeId id) const { return g->nodes_[id].hash; }
-  };
-  struct Eq {
-    const GraphStore* g;
-    bool operator()(NodeId a, NodeId b) const;
-  };
   NodeId intern(Node n);
+  bool same_node(NodeId a, NodeId b) const;
+  void grow_index();
 
   // A deque: adding nodes never moves existing ones, so references from
   // Expr::node() and attrs() stay valid while more nodes are built.
   std::deque<Node> nodes_;
-  std::unordered_set<NodeId, Hash, Eq> index_;
+  // Hash-consing index: open addressing with linear probing over node ids
+  // (4 bytes a slot, at most half full), no allocation per node.
+  std::vector<NodeId> index_;
+  std::size_t index_count_ = 0;
   std::unordered_map<std::string, NodeId> inputs_by_name_;
 };
 

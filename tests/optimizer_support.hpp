@@ -83,6 +83,24 @@ inline std::vector<double> random_values(DType dt, std::size_t n, std::mt19937_6
   return v;
 }
 
+/// Argument pairs (x, y): every pair of special values, then `n_random`
+/// random pairs drawn with `seed`.
+inline std::pair<std::vector<double>, std::vector<double>> special_pairs(DType dt, std::size_t n_random,
+                                                                         std::uint64_t seed) {
+  const std::vector<double> s = special_values(dt);
+  std::vector<double> xs, ys;
+  for (double a : s)
+    for (double b : s) {
+      xs.push_back(a);
+      ys.push_back(b);
+    }
+  std::mt19937_64 rng(seed);
+  const std::vector<double> rx = random_values(dt, n_random, rng), ry = random_values(dt, n_random, rng);
+  xs.insert(xs.end(), rx.begin(), rx.end());
+  ys.insert(ys.end(), ry.begin(), ry.end());
+  return {xs, ys};
+}
+
 // ---------------------------------------------------------------------------
 // Contract checkers. Each returns "" or a description of the first
 // violation. before/after are the values of the replaced node and of its

@@ -140,17 +140,7 @@ class RandomGraph {
 };
 
 std::vector<Tensor> random_graph_args(DType dt) {
-  const std::vector<double> s = special_values(dt);
-  std::vector<double> xs, ys;
-  for (double a : s)
-    for (double b : s) {
-      xs.push_back(a);
-      ys.push_back(b);
-    }
-  std::mt19937_64 rng(11);
-  const auto rx = random_values(dt, 300, rng), ry = random_values(dt, 300, rng);
-  xs.insert(xs.end(), rx.begin(), rx.end());
-  ys.insert(ys.end(), ry.begin(), ry.end());
+  const auto [xs, ys] = special_pairs(dt, 300, 11);
   return {tensor(xs, {}, dt), tensor(ys, {}, dt)};
 }
 

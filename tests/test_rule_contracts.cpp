@@ -188,17 +188,7 @@ std::vector<Row> rows() {
 
 /// The special-value grid (every pair) followed by random pairs.
 std::pair<std::vector<double>, std::vector<double>> arguments(DType dt) {
-  const std::vector<double> s = special_values(dt);
-  std::vector<double> xs, ys;
-  for (double a : s)
-    for (double b : s) {
-      xs.push_back(a);
-      ys.push_back(b);
-    }
-  std::mt19937_64 rng(7);
-  const std::vector<double> rx = random_values(dt, 600, rng), ry = random_values(dt, 600, rng);
-  xs.insert(xs.end(), rx.begin(), rx.end());
-  ys.insert(ys.end(), ry.begin(), ry.end());
+  auto [xs, ys] = special_pairs(dt, 600, 7);
   if (xs.size() % 2) {  // transpose-transpose reshapes x to [n/2, 2]
     xs.push_back(1.5);
     ys.push_back(-2.5);
