@@ -13,7 +13,7 @@ using namespace symgraph;
 /// y = softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
 /// The second form never overflows (exp of a non-positive number) and
 /// log1p keeps exp(x) where it is below the rounding of 1 + exp(x).
-/// dy/dx = sigmoid(x) = 1 / (1 + exp(-x)).
+/// dy/dx = sigmoid(x) = 1 / (1 + exp(-x)) = exp(x) / (1 + exp(x)).
 class Softplus final : public ElementwiseOp {
  public:
   // Name (also in JSON), and the number of operands: exactly one.
@@ -33,7 +33,10 @@ class Softplus final : public ElementwiseOp {
  protected:
   // ...and the partial derivative, times the output cotangent g.
   std::vector<std::optional<Expr>> partials(const Expr& y, const Expr& g) const override {
-    const Expr sigmoid = 1.0 / (1.0 + exp(-y.input(0)));
+    // Each form where its exp cannot overflow, so that every derivative of
+    // this one is finite too (switch masks the branch it does not select).
+    const Expr x = y.input(0);
+    const Expr sigmoid = where(x >= 0.0, 1.0 / (1.0 + exp(-x)), exp(x) / (1.0 + exp(x)));
     return {sigmoid * g};
   }
 };
