@@ -511,7 +511,7 @@ TEST_CASE("malformed documents: each error says what and where") {
     CHECK_MESSAGE(got.find(c.error) != std::string::npos, "got: " << got << "\nwant: " << c.error);
   }
   // An unknown op is reported even when it comes with a type error later.
-  CHECK(error_of([&] { from_json(doc(X + ", " + node("1", "softplus", "[0]"))); }).find("may not be registered") !=
+  CHECK(error_of([&] { from_json(doc(X + ", " + node("1", "softplus", "[0]"))); }).find("register it before loading") !=
         std::string::npos);
 }
 
