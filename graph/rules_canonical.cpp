@@ -8,6 +8,7 @@
 
 #include "symgraph/core/registry.hpp"
 #include "symgraph/graph/rules.hpp"
+#include "symgraph/graph/shapes.hpp"
 #include "symgraph/ops/ops.hpp"
 
 namespace symgraph::rules {
@@ -15,7 +16,7 @@ namespace {
 
 using namespace pattern;
 
-const Var x{"x"}, y{"y"}, c{"c"};
+const Var x{"x"}, y{"y"}, c{"c"}, k{"k"};
 const Num a{"a"}, b{"b"};
 
 double round_to(DType t, double v) { return t == DType::float32 ? static_cast<double>(static_cast<float>(v)) : v; }
@@ -92,6 +93,41 @@ Condition out_of_order(bool minmax) {
 
 Expr swapped(const Match& m) { return apply(m.root().op(), {m[y], m[x]}, m.root().attrs()); }
 
+/// x and y have one shape at run time, or y's broadcasts into x's unchanged.
+Condition y_fits_x() {
+  const Condition fits = fits_into(y, x);
+  return [fits](const Match& m) { return same_runtime_shape(m[x], m[y]) || fits(m); };
+}
+
+/// An elementwise op with one operand broadcast_to(k, y) and the other x,
+/// in either position.
+Pattern with_broadcast_operand() {
+  const Pattern bc = broadcast_to(k, y);
+  return any_of({x + bc, x * bc, maximum(x, bc), minimum(x, bc), eq(x, bc), x - bc, bc - x, x / bc, bc / x, x > bc,
+                 bc > x, x >= bc, bc >= x});
+}
+
+/// The matched op with its broadcast_to(k, y) operand replaced by k.
+Expr drop_broadcast(const Match& m) {
+  const Expr& r = m.root();
+  std::vector<Expr> operands;
+  bool replaced = false;
+  for (std::size_t i = 0; i < r.num_inputs(); ++i) {
+    const Expr in = r.input(i);
+    const bool is_bc = in.op_name() == "broadcast_to" && in.input(0).is(m[k]) && in.input(1).is(m[y]);
+    operands.push_back(is_bc && !replaced ? m[k] : in);
+    replaced = replaced || is_bc;
+  }
+  return apply(r.op(), operands, r.attrs());
+}
+
+/// A unary elementwise op applied to broadcast_to(k, y).
+Pattern unary_of_broadcast() {
+  const Pattern bc = broadcast_to(k, y);
+  return any_of({-bc, abs(bc), scale(bc, a), op("sign", {bc}), op("exp", {bc}), op("log", {bc}), op("sqrt", {bc}),
+                 op("tanh", {bc}), op("cast", {bc})});
+}
+
 }  // namespace
 
 const std::vector<Rule>& canonicalize() {
@@ -158,10 +194,15 @@ const std::vector<Rule>& canonicalize() {
 
       // Shape ops that do nothing.
       // broadcast_to(x, y) -> x         y's shape broadcasts into x's
-      {"broadcast-noop", broadcast_to(x, y), x, exact, fits_into(y, x)},
-      // sum_to(x, y) -> x               x already has y's (known) shape
-      {"sum-to-noop", sum_to(x, y), x, exact,
-       [](const Match& m) { return is_concrete(m[x].shape()) && m[x].shape() == m[y].shape(); }},
+      // broadcast_to(x, y) -> x         y's shape broadcasts into x's, or is x's at run time
+      {"broadcast-noop", broadcast_to(x, y), x, exact, y_fits_x()},
+      // sum_to(x, y) -> x               x has y's shape at run time
+      {"sum-to-noop", sum_to(x, y), x, exact, [](const Match& m) { return same_runtime_shape(m[x], m[y]); }},
+      // op(x, broadcast_to(k, y)) -> op(x, k)   y fits into x: the op broadcasts k itself
+      {"broadcast-operand", with_broadcast_operand(), drop_broadcast, exact, y_fits_x()},
+      // u(broadcast_to(k, y)) -> broadcast_to(u(k), y)   u unary elementwise: u runs on k's elements only
+      {"unary-broadcast", unary_of_broadcast(),
+       [](const Match& m) { return broadcast_to(apply(m.root().op(), {m[k]}, m.root().attrs()), m[y]); }, exact},
       // sum(x, axes=[]) -> x
       {"sum-no-axes", op("sum", {x}), x, exact, attr_is("axes", std::vector<std::int64_t>{})},
       // cast(x, dtype of x) -> x

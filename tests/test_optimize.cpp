@@ -291,3 +291,43 @@ TEST_CASE("differentiate, then optimize: the optimized gradient keeps the switch
     CHECK(kink.at(0) == doctest::Approx(0.55).epsilon(1e-6));
   }
 }
+
+TEST_CASE("symbolic shapes: shape-preserving ops prove sum_to and broadcast_to no-ops, and only those") {
+  for (DType dt : {DType::float64, DType::float32}) {
+    CAPTURE(dtype_name(dt));
+    Graph g;
+    const Expr x = g.input("x", dt, {kSymbolic});
+    const Expr z = g.input("z", dt, {kSymbolic});
+    // Same source: x, |x| * 0.45 and x + |x| all have x's length.
+    CHECK(same_runtime_shape(x, scale(abs(x), 0.45)));
+    CHECK(same_runtime_shape(abs(x) + x, exp(x)));
+    CHECK(same_runtime_shape(x * constant_like(x, 2.0), x));
+    CHECK(same_runtime_shape(sum_to(z, x), x));
+    // Different inputs of type [?] may differ (one may be 1 and broadcast).
+    CHECK_FALSE(same_runtime_shape(x, z));
+    CHECK_FALSE(same_runtime_shape(x + z, x));
+    CHECK(same_runtime_shape(x + z, abs(x + z) * (x + z)));
+
+    // The gradient of sum(leaky relu) becomes f1 + f2 * sign(x): one scale,
+    // one sign, one add; no sum_to, no broadcast_to.
+    const Expr cost = sum(relu(x, 0.1));
+    const Expr dx = grad(cost, {x})[0];
+    const Expr opt = optimize({dx})[0];
+    const std::vector<std::string> ops = reachable_ops({opt});
+    CHECK(std::count(ops.begin(), ops.end(), "sum_to") == 0);
+    CHECK(std::count(ops.begin(), ops.end(), "broadcast_to") == 0);
+    CHECK(ops.size() <= 5);  // x, sign, scale, a constant, add
+    const Tensor xs = tensor({-2.0, -0.0, 0.0, 3.0, inf, -inf, NaN}, {}, dt);
+    check_same(run({x}, {opt}, {xs})[0], run({x}, {dx}, {xs})[0]);
+    check_same(compile({x}, {dx})({xs})[0], run({x}, {dx}, {xs})[0]);
+
+    // x + z with z of length 1 at run time: the sum_to that folds z's
+    // gradient back to length 1 must stay.
+    const Expr dz = optimize({grad(sum(x + z), {z})[0]})[0];
+    const std::vector<std::string> zops = reachable_ops({dz});
+    CHECK(std::count(zops.begin(), zops.end(), "sum_to") == 1);
+    const Tensor four = tensor({1.0, 2.0, 3.0, 4.0}, {}, dt), one = tensor({5.0}, {1}, dt);
+    check_same(run({x, z}, {dz}, {four, one})[0], tensor({4.0}, {1}, dt));
+    check_same(compile({x, z}, {dz})({four, one})[0], tensor({4.0}, {1}, dt));
+  }
+}

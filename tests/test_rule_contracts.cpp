@@ -116,6 +116,20 @@ std::vector<Row> rows() {
   row("broadcast-noop", "broadcast_to(x, y)", [](const In& in) { return broadcast_to(in.x, in.y); });
   row("broadcast-noop", "broadcast_to(x, 0-d)", [](const In& in) { return broadcast_to(in.x, num(in, 2.0)); });
   row("sum-to-noop", "sum_to(x, y)", [](const In& in) { return sum_to(in.x, in.y); });
+  // An operand broadcast_to(k, y) whose y fits the other operand: k is a
+  // one-element constant or has the full shape itself.
+  auto half = [](const In& in) { return constant_of(in, {0.5}); };
+  row("broadcast-operand", "x * broadcast_to([0.5], y)", [half](const In& in) { return in.x * broadcast_to(half(in), in.y); });
+  row("broadcast-operand", "broadcast_to([0.5], y) - x", [half](const In& in) { return broadcast_to(half(in), in.y) - in.x; });
+  row("broadcast-operand", "x / broadcast_to(y, x)", [](const In& in) { return in.x / broadcast_to(in.y, in.x); });
+  row("broadcast-operand", "broadcast_to(y, x) >= x", [](const In& in) { return broadcast_to(in.y, in.x) >= in.x; });
+  row("broadcast-operand", "maximum(broadcast_to([-0], y), x)",
+      [](const In& in) { return maximum(broadcast_to(constant_of(in, {-0.0}), in.y), in.x); });
+  row("unary-broadcast", "exp(broadcast_to(x, y))", [](const In& in) { return exp(broadcast_to(in.x, in.y)); });
+  row("unary-broadcast", "scale(broadcast_to(x, y), 0.1)", [](const In& in) { return scale(broadcast_to(in.x, in.y), 0.1); });
+  row("unary-broadcast", "-broadcast_to([-0], y)", [](const In& in) { return -broadcast_to(constant_of(in, {-0.0}), in.y); });
+  row("unary-broadcast", "sign(broadcast_to(x, y))", [](const In& in) { return sign(broadcast_to(in.x, in.y)); });
+  row("unary-broadcast", "sqrt(broadcast_to(x, y))", [](const In& in) { return sqrt(broadcast_to(in.x, in.y)); });
   row("sum-no-axes", "sum(x, axes=[])", [](const In& in) { return sum(in.x, {}); });
   row("cast-same", "cast(x, its dtype)", [](const In& in) { return cast(in.x, in.dt); });
   row("reshape-same", "reshape(x, its shape)", [](const In& in) { return reshape(in.x, in.x.shape()); });
