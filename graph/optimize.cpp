@@ -205,8 +205,8 @@ std::vector<Expr> optimize(const std::vector<Expr>& outputs, const Pipeline& pip
         } else if (seen->pass != pass.name && !(is_builtin(seen->pass) && is_builtin(pass.name))) {
           // Only built-in passes share rules; a registered pass's rule that
           // shares a name would not run, and the trace could not tell them apart.
-          throw Error("optimize: passes " + std::string(seen->pass) + " and " + pass.name + " both have a rule named '" +
-                      r.name() + "' (rename the registered pass's rule)");
+          throw Error("optimize: passes " + std::string(seen->pass) + " and " + pass.name +
+                      " both have a rule named '" + r.name() + "' (rename the registered pass's rule)");
         }
       }
     }
