@@ -1,5 +1,6 @@
 #pragma once
 /// The op registry: every op, built-in or user-defined, by name.
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -36,14 +37,36 @@ class OpRegistry {
 /// Registers `op` in the process-wide registry.
 const Op& register_op(std::unique_ptr<Op> op);
 
-/// Registers an op of class O at static-initialisation time:
-///   static symgraph::RegisterOp<Softplus> reg;
+namespace detail {
+/// Runs one static registration (RegisterOp, RegisterPass). While
+/// load_extension() runs, an Error it throws is kept for load_extension to
+/// report (a static initialiser that throws would end the program);
+/// otherwise the Error propagates.
+void static_registration(const std::function<void()>& add);
+}  // namespace detail
+
+/// Registers an op of class O at static-initialisation time, in the user's
+/// own source file (docs/adding-an-op.md):
+///   const symgraph::RegisterOp<Softplus> softplus_registration;
 template <class O> struct RegisterOp {
-  RegisterOp() : op(register_op(std::make_unique<O>())) {}
-  const Op& op;
+  RegisterOp() {
+    detail::static_registration([this] { op = &register_op(std::make_unique<O>()); });
+  }
+  /// The registered op (nullptr if load_extension() caught its failure).
+  const Op* op = nullptr;
 };
 
 /// The op named `name` (registry lookup; throws for unknown names).
 const Op& op_named(std::string_view name);
+
+/// Loads the shared object at `path` (dlopen; a name without '/' is a file
+/// in the current directory, not searched for) whose static registrations
+/// (RegisterOp, RegisterPass) add ops and rewrite passes to this process;
+/// loading one twice loads it once. Throws Error naming the file when it cannot be
+/// loaded or a registration fails (a name already taken). The extension
+/// must be built against the same symgraph headers and find the library's
+/// symbols in the host program, as the symgraph command's --load provides
+/// (docs/adding-an-op.md); an extension is never unloaded.
+void load_extension(const std::string& path);
 
 }  // namespace symgraph

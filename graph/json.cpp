@@ -849,8 +849,9 @@ class GraphReader {
     const Op* op = OpRegistry::instance().find(op_name);
     if (!op)
       fail_at(At(path, ".op"), "unknown op \"" + op_name + "\" in node " + std::to_string(id) +
-                                   " (not a built-in op; if it is an extension op, it may not be registered: link "
-                                   "and register it before loading)");
+                                   " (not a built-in op; if it is an extension op, register it before loading: "
+                                   "link the file with its RegisterOp, or load_extension() / symgraph --load the "
+                                   "shared object that has it)");
     // "nodes[3].inputs (node 7, op add)": the path, then which node it is.
     auto where = [&](std::string_view field = {}) {
       return path + std::string(field) + " (node " + std::to_string(id) + ", op " + op_name + ")";

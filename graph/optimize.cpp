@@ -1,7 +1,13 @@
 #include "symgraph/graph/optimize.hpp"
 
 #include <algorithm>
+#include <array>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
 
+#include "symgraph/core/registry.hpp"
 #include "symgraph/graph/rules.hpp"
 
 namespace symgraph {
@@ -17,9 +23,18 @@ void check_outputs(const char* what, const std::vector<Expr>& outputs) {
   }
 }
 
-}  // namespace
+/// The built-in passes' names, in builtin_passes()'s order. register_pass
+/// checks names against this list, not the passes: a user's RegisterPass may
+/// run during static initialisation, before the rule files' patterns exist.
+constexpr std::array<std::string_view, 5> kBuiltinNames = {"constant-folding", "canonicalize", "relu-to-abs", "cse",
+                                                           "dead-node-removal"};
 
-const std::vector<Pass>& passes() {
+bool is_builtin(std::string_view name) {
+  return std::find(kBuiltinNames.begin(), kBuiltinNames.end(), name) != kBuiltinNames.end();
+}
+
+/// The built-in passes, in the order the standard pipeline runs them.
+const std::vector<Pass>& builtin_passes() {
   static const std::vector<Pass> all = {
       {"constant-folding", "evaluates nodes whose operands are all constants with the op's own kernel",
        &rules::constant_folding()},
@@ -39,24 +54,90 @@ const std::vector<Pass>& passes() {
   return all;
 }
 
+/// Passes added with register_pass. A deque: a Pass (and its rules) never
+/// moves, so pass_named's references stay valid while more are registered.
+struct UserPasses {
+  std::shared_mutex mutex;
+  std::deque<Pass> passes;
+  std::deque<std::vector<Rule>> rules;
+  std::vector<std::string> standard;  // names of the passes standard() runs
+};
+
+UserPasses& user_passes() {
+  static UserPasses* p = new UserPasses();  // never destroyed, like the op registry
+  return *p;
+}
+
+/// The rewrite stage of standard() and strict(): `builtin`, then the
+/// registered passes that asked to join it.
+Pipeline::Stage with_user_passes(Pipeline::Stage builtin) {
+  UserPasses& u = user_passes();
+  std::shared_lock lock(u.mutex);
+  builtin.insert(builtin.end(), u.standard.begin(), u.standard.end());
+  return builtin;
+}
+
+}  // namespace
+
+std::vector<Pass> passes() {
+  std::vector<Pass> all = builtin_passes();
+  UserPasses& u = user_passes();
+  std::shared_lock lock(u.mutex);
+  all.insert(all.end(), u.passes.begin(), u.passes.end());
+  return all;
+}
+
 const Pass& pass_named(std::string_view name) {
-  for (const Pass& p : passes())
+  for (const Pass& p : builtin_passes())
     if (p.name == name) return p;
+  {
+    UserPasses& u = user_passes();
+    std::shared_lock lock(u.mutex);
+    for (const Pass& p : u.passes)
+      if (p.name == name) return p;
+  }
   std::string known;
   for (const Pass& p : passes()) known += (known.empty() ? "" : ", ") + p.name;
   throw Error("optimize: unknown pass '" + std::string(name) + "' (the passes are " + known + ")");
 }
 
+void register_pass(std::string name, std::string summary, std::vector<Rule> rules, bool standard) {
+  const std::string what = "register_pass '" + name + "': ";
+  if (name.empty() || name.find_first_of("+, ") != std::string::npos || name == "none")
+    throw Error(what + "a pass name must be non-empty, not 'none', and without '+', ',' or spaces");
+  if (is_builtin(name)) throw Error(what + "a built-in pass has that name");
+  UserPasses& u = user_passes();
+  std::unique_lock lock(u.mutex);
+  // Rule names of built-in passes are checked when a pipeline runs (optimize).
+  for (const Pass& p : u.passes) {
+    if (p.name == name) throw Error(what + "a pass of that name is registered already");
+    for (const Rule& old : *p.rules)
+      for (const Rule& r : rules)
+        if (r.name() == old.name())
+          throw Error(what + "pass " + p.name + " already has a rule named '" + r.name() + "' (rule names are unique)");
+  }
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (rules[i].name() == rules[j].name()) throw Error(what + "two rules are named '" + rules[i].name() + "'");
+  u.rules.push_back(std::move(rules));
+  u.passes.push_back({name, std::move(summary), &u.rules.back()});
+  if (standard) u.standard.push_back(std::move(name));
+}
+
+RegisterPass::RegisterPass(std::string name, std::string summary, std::vector<Rule> rules, bool standard) {
+  detail::static_registration([&] { register_pass(std::move(name), std::move(summary), std::move(rules), standard); });
+}
+
 Pipeline Pipeline::standard() {
   Pipeline p;
-  p.stages_ = {{"constant-folding", "canonicalize", "relu-to-abs", "cse"}, {"dead-node-removal"}};
+  p.stages_ = {with_user_passes({"constant-folding", "canonicalize", "relu-to-abs", "cse"}), {"dead-node-removal"}};
   return p;
 }
 
 Pipeline Pipeline::strict() {
   // relu-to-abs has no exact rule, so strict leaves it out altogether.
   Pipeline p;
-  p.stages_ = {{"constant-folding", "canonicalize", "cse"}, {"dead-node-removal"}};
+  p.stages_ = {with_user_passes({"constant-folding", "canonicalize", "cse"}), {"dead-node-removal"}};
   p.exact_only_ = true;
   return p;
 }
@@ -86,6 +167,15 @@ Pipeline Pipeline::exact_only() const {
   return p;
 }
 
+Pipeline Pipeline::with(std::string_view name) const {
+  Pipeline p = *this;
+  const std::string& pass = pass_named(name).name;
+  if (p.stages_.empty()) p.stages_.emplace_back();
+  Stage& first = p.stages_.front();
+  if (std::find(first.begin(), first.end(), pass) == first.end()) first.push_back(pass);
+  return p;
+}
+
 std::string Pipeline::str() const {
   std::string s;
   for (const Stage& stage : stages_) {
@@ -108,8 +198,16 @@ std::vector<Expr> optimize(const std::vector<Expr>& outputs, const Pipeline& pip
       const Pass& pass = pass_named(name);
       for (const Rule& r : *pass.rules) {
         if (pipeline.is_exact_only() && !r.exact()) continue;
-        const bool seen = std::any_of(rules.begin(), rules.end(), [&](const PassRule& p) { return p.rule->name() == r.name(); });
-        if (!seen) rules.push_back({pass.name, &r});
+        const auto seen =
+            std::find_if(rules.begin(), rules.end(), [&](const PassRule& p) { return p.rule->name() == r.name(); });
+        if (seen == rules.end()) {
+          rules.push_back({pass.name, &r});
+        } else if (seen->pass != pass.name && !(is_builtin(seen->pass) && is_builtin(pass.name))) {
+          // Only built-in passes share rules; a registered pass's rule that
+          // shares a name would not run, and the trace could not tell them apart.
+          throw Error("optimize: passes " + std::string(seen->pass) + " and " + pass.name +
+                      " both have a rule named '" + r.name() + "' (rename the registered pass's rule)");
+        }
       }
     }
     // A stage without rules (dead-node-removal) has nothing to rewrite: every

@@ -26,11 +26,29 @@ struct Pass {
   const std::vector<Rule>* rules;
 };
 
-/// Every pass, in the order the standard pipeline runs them:
-/// constant-folding, canonicalize, relu-to-abs, cse, dead-node-removal.
-const std::vector<Pass>& passes();
+/// Every pass: the built-in ones in the order the standard pipeline runs
+/// them (constant-folding, canonicalize, relu-to-abs, cse,
+/// dead-node-removal), then registered ones in registration order.
+std::vector<Pass> passes();
 /// The pass named `name`; throws Error naming the passes there are.
 const Pass& pass_named(std::string_view name);
+
+/// Registers a pass of the user's own rules (for instance rules that
+/// recognise the hand-written form of an extension op). Its name then works
+/// wherever a built-in pass name does: Pipeline::from_names, Pipeline::with,
+/// the symgraph command's --passes. With `standard`, Pipeline::standard() and
+/// Pipeline::strict() (its exact rules only) run it too, in their rewrite
+/// stage after the built-in passes, so optimize() and compile() apply it by
+/// default. Throws Error for a name that is taken, empty or contains '+',
+/// ',' or a space, or a rule name that another pass already uses (the trace
+/// names rules, and a stage runs a rule name once).
+void register_pass(std::string name, std::string summary, std::vector<Rule> rules, bool standard = false);
+
+/// register_pass at static-initialisation time, next to a RegisterOp:
+///   const symgraph::RegisterPass softplus_pass{"softplus", "...", softplus_rules(), true};
+struct RegisterPass {
+  RegisterPass(std::string name, std::string summary, std::vector<Rule> rules, bool standard = false);
+};
 
 class Pipeline {
  public:
@@ -52,6 +70,11 @@ class Pipeline {
 
   /// The same stages with exact rules only.
   Pipeline exact_only() const;
+  /// The same stages with pass `name` added to the first one (the rewrite
+  /// stage of standard() and strict(); a new stage if there is none), after
+  /// its passes: Pipeline::standard().with("softplus"). Throws Error for an
+  /// unknown pass.
+  Pipeline with(std::string_view name) const;
 
   const std::vector<Stage>& stages() const { return stages_; }
   bool is_exact_only() const { return exact_only_; }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "symgraph/core/registry.hpp"
 #include "symgraph/ops/ops.hpp"
 #include "symgraph/ops/relu.hpp"
 
@@ -150,6 +151,15 @@ const Function* find_function(std::string_view name) {
   return nullptr;
 }
 
+/// A registered op that an expression may call by its name with its
+/// operands: any op without attributes but input and constant (matmul,
+/// transpose, extension ops such as softplus once registered).
+const Op* callable_op(std::string_view name) {
+  const Op* op = OpRegistry::instance().find(name);
+  if (!op || op->name() == "input" || op->name() == "constant" || !op->attr_specs().empty()) return nullptr;
+  return op;
+}
+
 std::string function_names() {
   std::string s;
   for (const Function& f : kFunctions) s += (s.empty() ? "" : ", ") + std::string(f.name);
@@ -174,8 +184,10 @@ class Parser {
           case Tok::name: {
             Token after = lexer_.next();
             if (after.kind == Tok::lparen) {
-              if (!find_function(t.text))
-                fail(t.col, "unknown function '" + std::string(t.text) + "' (functions: " + function_names() + ")");
+              if (!find_function(t.text) && !callable_op(t.text))
+                fail(t.col, "unknown function '" + std::string(t.text) + "' (functions: " + function_names() +
+                                "); other ops without attributes are called by their name, an extension op once "
+                                "registered (symgraph --load, or RegisterOp)");
               pending_.push_back({Kind::call, t.text, t.col, 0, operands_.size()});
               t = lexer_.next();
               continue;  // still wants an operand (or ')' for no arguments)
@@ -318,11 +330,13 @@ class Parser {
   void finish_call() {
     const Pending call = pending_.back();
     pending_.pop_back();
-    const Function& f = *find_function(call.text);
     std::vector<Operand> args(std::make_move_iterator(operands_.begin() + static_cast<std::ptrdiff_t>(call.base)),
                               std::make_move_iterator(operands_.end()));
     operands_.resize(call.base);
     const int n = static_cast<int>(args.size());
+    const Function* known = find_function(call.text);
+    if (!known) return finish_op_call(call, args);
+    const Function& f = *known;
     if (n < f.min_args || n > f.max_args) {
       const std::string want = f.min_args == f.max_args ? std::to_string(f.min_args)
                                                         : std::to_string(f.min_args) + " or " + std::to_string(f.max_args);
@@ -358,6 +372,27 @@ class Parser {
       return sum(x);
     });
     operands_.push_back({result, 0, call.col});
+  }
+
+  /// op(a, b, ...) for a registered op without attributes: numbers take the
+  /// dtype of the first expression operand, as with the built-in calls.
+  void finish_op_call(const Pending& call, const std::vector<Operand>& args) {
+    const Op& op = *callable_op(call.text);
+    const int n = static_cast<int>(args.size());
+    if (n < op.min_inputs() || (op.max_inputs() >= 0 && n > op.max_inputs())) {
+      const std::string want = op.max_inputs() < 0 ? "at least " + std::to_string(op.min_inputs())
+                               : op.min_inputs() == op.max_inputs()
+                                   ? std::to_string(op.min_inputs())
+                                   : std::to_string(op.min_inputs()) + " to " + std::to_string(op.max_inputs());
+      fail(call.col, op.name() + " takes " + want + " argument" + (want == "1" ? "" : "s") + ", got " +
+                         std::to_string(n));
+    }
+    const Expr* like = nullptr;
+    for (const Operand& a : args)
+      if (!like && a.expr) like = &*a.expr;
+    std::vector<Expr> operands;
+    for (const Operand& a : args) operands.push_back(materialize(a, like));
+    operands_.push_back({at(call.col, [&] { return symgraph::apply(op, operands); }), 0, call.col});
   }
 
   void finish_output() {

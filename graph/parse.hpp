@@ -11,7 +11,10 @@
 ///   associative; parentheses
 /// - calls: abs sign exp log sqrt tanh (one operand), maximum minimum (two),
 ///   switch(cond, a, b) (alias where), scale(x, c) with a number c, sum(x)
-///   (over all axes), relu(x), relu(x, alpha) with a number or an expression
+///   (over all axes), relu(x), relu(x, alpha) with a number or an expression;
+///   any other registered op without attributes by its name, with its
+///   operands: matmul(a, b), transpose(a), or an extension op such as
+///   softplus(x) once it is registered (docs/adding-an-op.md)
 /// - several outputs separated by commas at the top level
 ///
 /// The parser is iterative (an operator stack, no recursion), so a chain of

@@ -14,6 +14,7 @@ std::string_view contract_name(Contract c) {
     case Contract::signed_zero: return "signed zero";
     case Contract::reassociation: return "reassociation";
     case Contract::relu_abs: return "relu-to-abs";
+    case Contract::approximate: return "approximate";
   }
   return "?";
 }

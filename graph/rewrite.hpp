@@ -44,9 +44,14 @@ enum class Contract {
   /// relu-to-abs: the abs form of (leaky) relu; the documented error bound,
   /// signed zeros, and NaN at one infinity (docs/optimizer.md).
   relu_abs,
+  /// Not exact, within bounds the rule's author documents and tests: for
+  /// user rules (register_pass) such as log(1 + exp(x)) -> softplus(x),
+  /// which is more accurate than what it replaces. Like every rule, it must
+  /// not turn a NaN into a number. The strict pipeline leaves it out.
+  approximate,
 };
 
-/// "exact", "signed zero", "reassociation" or "relu-to-abs".
+/// "exact", "signed zero", "reassociation", "relu-to-abs" or "approximate".
 std::string_view contract_name(Contract c);
 
 /// A rule's side condition on a match. The default holds always.

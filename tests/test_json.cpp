@@ -419,8 +419,9 @@ TEST_CASE("malformed documents: each error says what and where") {
        "nodes[0].id: expected an integer, got the number 1.0 (write integers without a fraction or exponent)"},
       {doc(X + ", " + node("0", "neg", "[0]")), "nodes[1].id: duplicate id 0 (nodes[0] has it too)"},
       {doc(X + ", " + node("1", "softplus", "[0]")),
-       "nodes[1].op: unknown op \"softplus\" in node 1 (not a built-in op; if it is an extension op, it may not be "
-       "registered: link and register it before loading)"},
+       "nodes[1].op: unknown op \"softplus\" in node 1 (not a built-in op; if it is an extension op, register it "
+       "before loading: link the file with its RegisterOp, or load_extension() / symgraph --load the shared object "
+       "that has it)"},
       {doc(X + R"(, {"id": 1, "op": 3, "inputs": [0], "dtype": "float64", "shape": [null]})"),
        "nodes[1].op: expected a string, got the integer 3"},
       {doc(X + ", " + node("1", "neg", "[7]")),
@@ -510,7 +511,7 @@ TEST_CASE("malformed documents: each error says what and where") {
     CHECK_MESSAGE(got.find(c.error) != std::string::npos, "got: " << got << "\nwant: " << c.error);
   }
   // An unknown op is reported even when it comes with a type error later.
-  CHECK(error_of([&] { from_json(doc(X + ", " + node("1", "softplus", "[0]"))); }).find("may not be registered") !=
+  CHECK(error_of([&] { from_json(doc(X + ", " + node("1", "softplus", "[0]"))); }).find("register it before loading") !=
         std::string::npos);
 }
 

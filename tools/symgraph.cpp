@@ -2,7 +2,10 @@
 // with -e), and prints it, optimizes it, differentiates it or evaluates it.
 // See docs/cli.md for the contract scripts rely on: results on standard
 // output, exit status 0; on bad input, exit status 1 and exactly one line
-// "error: ..." on standard error.
+// "error: ..." on standard error. The command is cli_main() (tools/cli.hpp),
+// so a user's own program can be the command with its extension ops linked in.
+#include "symgraph/tools/cli.hpp"
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdio>
@@ -23,11 +26,13 @@ namespace {
 
 using namespace symgraph;
 
-/// Where the graph comes from, and how -e inputs are declared.
+/// Where the graph comes from, how -e inputs are declared, and the
+/// extensions to load first.
 struct Source {
   std::string file;
   std::vector<std::string> exprs;
   std::vector<std::string> vars;
+  std::vector<std::string> loads;
 };
 
 /// A function: the graph's inputs (arguments, in order) and outputs.
@@ -340,7 +345,7 @@ int fail(const std::string& message) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int symgraph::cli_main(int argc, char** argv) {
   CLI::App app{"symgraph: read, print, optimize, differentiate and evaluate symbolic tensor graphs.\n"
                "A graph is a JSON document (a file, or - for standard input) or expressions given with -e."};
   app.require_subcommand(1);
@@ -357,6 +362,9 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     cmd->add_option("--var", src.vars,
                     "declare an -e input: NAME:DTYPE or NAME:DTYPE[d0,d1,...] (float32, float64, bool; a size or ?)")
+        ->allow_extra_args(false);
+    cmd->add_option("--load", src.loads,
+                    "shared object of extension ops and passes to load first (docs/adding-an-op.md); repeatable")
         ->allow_extra_args(false);
   };
   auto add_format = [&](CLI::App* cmd) {
@@ -426,6 +434,7 @@ int main(int argc, char** argv) {
       }
       return fail(e.what());
     }
+    for (const std::string& path : src.loads) load_extension(path);
     if (print->parsed()) return run_print(src, format);
     if (opt->parsed()) return run_opt(src, format, passes);
     if (gradcmd->parsed()) return run_grad(src, format, passes, wrt);

@@ -7,11 +7,15 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_
 if(rc)
   message(FATAL_ERROR "cmake --install failed: ${rc}")
 endif()
-foreach(header symgraph/symgraph.hpp symgraph/core/graph.hpp symgraph/ops/relu.hpp)
+foreach(header symgraph/symgraph.hpp symgraph/core/graph.hpp symgraph/ops/relu.hpp symgraph/tools/cli.hpp)
   if(NOT EXISTS ${WORK_DIR}/prefix/include/${header})
     message(FATAL_ERROR "installed tree lacks include/${header}")
   endif()
 endforeach()
+file(GLOB_RECURSE version_file ${WORK_DIR}/prefix/*/symgraphConfigVersion.cmake)
+if(NOT version_file)
+  message(FATAL_ERROR "installed tree lacks symgraphConfigVersion.cmake")
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package_consumer -B ${WORK_DIR}/build
   -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix RESULT_VARIABLE rc)
 if(rc)
@@ -25,3 +29,16 @@ execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "the consumer failed: ${rc}")
 endif()
+
+# The project's op in the command: linked into its own copy, and loaded by
+# the installed one.
+set(want "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [], \"data\": 8.0}], \"grads\": {\"x\": {\"dtype\": \"float64\", \"shape\": [], \"data\": 12.0}}}\n")
+foreach(command IN ITEMS "${WORK_DIR}/build/consumer_command"
+                         "${WORK_DIR}/prefix/bin/symgraph;--load;${WORK_DIR}/build/libcube.so")
+  list(POP_FRONT command program)
+  execute_process(COMMAND ${program} eval ${command} -e "consumer_cube(x)" --input x=2 --grad x
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc OR NOT out STREQUAL want)
+    message(FATAL_ERROR "${program} ${command}: status ${rc}, output '${out}', error '${err}'; want '${want}'")
+  endif()
+endforeach()
