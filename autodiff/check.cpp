@@ -335,7 +335,12 @@ GradCheckResult Checker::run() {
     }
   }
   r.points = points.size();
-  r.passed = r.failed == 0;
+  // Every coordinate skipped at a kink proves nothing: that is no pass.
+  const bool nothing_checked = r.checked == 0 && r.skipped > 0;
+  if (nothing_checked)
+    problems += "no coordinate could be checked: every step crossed a kink (a switch, abs, sign, maximum or "
+                "comparison changed); check at points away from the kinks\n";
+  r.passed = r.failed == 0 && !nothing_checked;
 
   std::string& s = r.report;
   s = std::string("gradient check ") + (r.passed ? "passed" : "FAILED") + ": " + std::to_string(r.failed) + " of " +

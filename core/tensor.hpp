@@ -35,9 +35,17 @@ class Tensor {
   static Tensor uninitialized(DType dtype, Shape shape);
   /// A 0-d tensor holding `value` converted to `dtype`.
   static Tensor scalar(double value, DType dtype = DType::float64);
-  /// Copies `values` into a tensor of `shape` (a 1-d tensor when omitted).
-  template <class T> static Tensor from_vector(const std::vector<T>& values, Shape shape = {});
-  template <class T> static Tensor from_list(std::initializer_list<T> values, Shape shape = {}) {
+  /// Copies `values` into a 1-d tensor of values.size() elements (also for
+  /// one value: Tensor::scalar makes a 0-d tensor).
+  template <class T> static Tensor from_vector(const std::vector<T>& values) {
+    return from_vector(values, Shape{static_cast<std::int64_t>(values.size())});
+  }
+  /// Copies `values` into a tensor of exactly `shape` ({} is 0-d).
+  template <class T> static Tensor from_vector(const std::vector<T>& values, Shape shape);
+  template <class T> static Tensor from_list(std::initializer_list<T> values) {
+    return from_vector(std::vector<T>(values));
+  }
+  template <class T> static Tensor from_list(std::initializer_list<T> values, Shape shape) {
     return from_vector(std::vector<T>(values), std::move(shape));
   }
   /// Copies an Eigen matrix or array: a compile-time vector becomes 1-d,
@@ -105,7 +113,6 @@ class Tensor {
 };
 
 template <class T> Tensor Tensor::from_vector(const std::vector<T>& values, Shape shape) {
-  if (shape.empty() && values.size() != 1) shape = {static_cast<std::int64_t>(values.size())};
   Tensor t(dtype_of<T>(), std::move(shape));
   if (static_cast<std::int64_t>(values.size()) != t.size())
     throw Error("Tensor::from_vector: " + std::to_string(values.size()) +

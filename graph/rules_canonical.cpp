@@ -100,11 +100,12 @@ Condition y_fits_x() {
 }
 
 /// An elementwise op with one operand broadcast_to(k, y) and the other x,
-/// in either position.
+/// in either position (for switch: the two branches; the condition c only
+/// widens the result further).
 Pattern with_broadcast_operand() {
   const Pattern bc = broadcast_to(k, y);
   return any_of({x + bc, x * bc, maximum(x, bc), minimum(x, bc), eq(x, bc), x - bc, bc - x, x / bc, bc / x, x > bc,
-                 bc > x, x >= bc, bc >= x});
+                 bc > x, x >= bc, bc >= x, where(c, x, bc), where(c, bc, x)});
 }
 
 /// The matched op with its broadcast_to(k, y) operand replaced by k.

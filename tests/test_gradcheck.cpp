@@ -201,9 +201,18 @@ TEST_CASE("check_grad skips coordinates whose step crosses a kink") {
   opt.points = {{Tensor::from_list<double>({0.0, 1e-9, 1.5})}};
   const GradCheckResult r = check_grad(abs(x) + maximum(x, c(x, 1.5)), {x}, opt);
   INFO(r.report);
-  CHECK(r.passed);
   CHECK(r.skipped == 3);
   CHECK(r.checked == 0);
+  // Nothing compared is no pass, and verify_grad says why.
+  CHECK_FALSE(r.passed);
+  CHECK(r.report.find("no coordinate could be checked") != std::string::npos);
+  CHECK_THROWS_WITH_AS(verify_grad(abs(x) + maximum(x, c(x, 1.5)), {x}, opt),
+                       doctest::Contains("every step crossed a kink"), Error);
+  // One coordinate away from the kinks is enough.
+  opt.points = {{Tensor::from_list<double>({0.0, 1e-9, 2.5})}};
+  const GradCheckResult r1 = check_grad(abs(x) + maximum(x, c(x, 1.5)), {x}, opt);
+  CHECK(r1.passed);
+  CHECK(r1.checked == 1);
   // Random points are redrawn away from kinks: none skipped.
   GradCheckOptions rnd;
   rnd.random_points = 5;

@@ -230,3 +230,15 @@ TEST_CASE("the optimized relu keeps the slope within the tolerance") {
     }
   }
 }
+
+TEST_CASE("relu spelled with the zeros_like builder is relu") {
+  for (DType dt : {DType::float64, DType::float32}) {
+    CAPTURE(dtype_name(dt));
+    Graph g;
+    const Expr x = g.input("x", dt, {kSymbolic});
+    const Expr want = optimize({relu(x)})[0];
+    CHECK(optimize({where(x > 0.0, x, zeros_like(x))})[0].is(want));
+    CHECK(optimize({maximum(x, zeros_like(x))})[0].is(want));
+    CHECK(optimize({where(x < 0.0, zeros_like(x), x)})[0].is(want));
+  }
+}

@@ -125,6 +125,10 @@ std::vector<Row> rows() {
   row("broadcast-operand", "broadcast_to(y, x) >= x", [](const In& in) { return broadcast_to(in.y, in.x) >= in.x; });
   row("broadcast-operand", "maximum(broadcast_to([-0], y), x)",
       [](const In& in) { return maximum(broadcast_to(constant_of(in, {-0.0}), in.y), in.x); });
+  row("broadcast-operand", "switch(c, x, broadcast_to([0.5], y))",
+      [half](const In& in) { return where(in.c, in.x, broadcast_to(half(in), in.y)); });
+  row("broadcast-operand", "switch(c, broadcast_to(y, x), x)",
+      [](const In& in) { return where(in.c, broadcast_to(in.y, in.x), in.x); });
   row("unary-broadcast", "exp(broadcast_to(x, y))", [](const In& in) { return exp(broadcast_to(in.x, in.y)); });
   row("unary-broadcast", "scale(broadcast_to(x, y), 0.1)", [](const In& in) { return scale(broadcast_to(in.x, in.y), 0.1); });
   row("unary-broadcast", "-broadcast_to([-0], y)", [](const In& in) { return -broadcast_to(constant_of(in, {-0.0}), in.y); });
