@@ -35,7 +35,7 @@ build() {  # build PRESET [TARGET...]
 case "${1:-}" in
   demo)
     install_packages
-    build release relu_demo
+    build release relu_demo symgraph_cli
     ./build/release/examples/relu_demo
     ;;
   test)
