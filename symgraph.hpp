@@ -14,7 +14,6 @@
 #include "symgraph/graph/optimize.hpp"
 #include "symgraph/graph/parse.hpp"
 #include "symgraph/graph/print.hpp"
-#include "symgraph/graph/shapes.hpp"
 #include "symgraph/ops/elementwise.hpp"
 #include "symgraph/ops/ops.hpp"
 #include "symgraph/ops/relu.hpp"

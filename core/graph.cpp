@@ -104,7 +104,25 @@ NodeId GraphStore::add(const Op& op, std::vector<NodeId> inputs, Attrs attrs) {
   node.op = &op;
   node.inputs = std::move(inputs);
   node.attrs = std::move(attrs);
+  node.shape_source = shape_source_of(node);
   return intern(std::move(node));
+}
+
+NodeId GraphStore::shape_source_of(const Node& n) const {
+  const std::string& name = n.op->name();
+  if (name == "sum_to" && n.inputs.size() == 2) return shape_source(n.inputs[1]);
+  if (!n.op->elementwise() && name != "broadcast_to") return Node::kSelf;
+  // The result is the operands' shapes broadcast together: operand k's
+  // shape when every other operand shares k's source or fits into it.
+  for (NodeId k : n.inputs) {
+    const Shape& sk = nodes_[k].type.shape;
+    if (sk != n.type.shape) continue;
+    const bool all = std::all_of(n.inputs.begin(), n.inputs.end(), [&](NodeId j) {
+      return shape_source(j) == shape_source(k) || fits_unchanged(nodes_[j].type.shape, sk);
+    });
+    if (all) return shape_source(k);
+  }
+  return Node::kSelf;
 }
 
 NodeId GraphStore::add_input(const std::string& name, TensorType type) {
@@ -126,6 +144,11 @@ NodeId GraphStore::add_input(const std::string& name, TensorType type) {
   NodeId id = intern(std::move(node));
   inputs_by_name_.emplace(name, id);
   return id;
+}
+
+bool same_runtime_shape(const Expr& a, const Expr& b) {
+  if (a.graph() != b.graph() || a.shape() != b.shape()) return false;
+  return is_concrete(a.shape()) || a.graph()->shape_source(a.id()) == a.graph()->shape_source(b.id());
 }
 
 NodeId GraphStore::add_constant(Tensor value) {

@@ -13,6 +13,7 @@
 /// functions do not refer to the store and may be called concurrently.
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -32,6 +33,11 @@ struct Node {
   /// Name of an input node (empty for other nodes).
   std::string name;
   std::size_t hash = 0;
+  /// The node whose run-time shape this node's provably equals (kSelf: its
+  /// own), derived from the inputs when the node is built; see
+  /// same_runtime_shape.
+  NodeId shape_source = kSelf;
+  static constexpr NodeId kSelf = std::numeric_limits<NodeId>::max();
 };
 
 class GraphStore {
@@ -51,12 +57,18 @@ class GraphStore {
   NodeId add_constant(Tensor value);
 
   const Node& node(NodeId id) const { return nodes_[id]; }
+  /// Node::shape_source with kSelf resolved to `id`.
+  NodeId shape_source(NodeId id) const {
+    const NodeId s = nodes_[id].shape_source;
+    return s == Node::kSelf ? id : s;
+  }
   std::size_t size() const { return nodes_.size(); }
   /// Input node by name, or nullptr.
   const NodeId* find_input(const std::string& name) const;
 
  private:
   NodeId intern(Node n);
+  NodeId shape_source_of(const Node& n) const;
   bool same_node(NodeId a, NodeId b) const;
   void grow_index();
 
@@ -129,6 +141,14 @@ Expr apply(std::string_view op_name, const std::vector<Expr>& inputs, Attrs attr
 /// reachable(outputs)[id] is 1 for every node the outputs depend on (ids up
 /// to the largest output id): one backward scan, as ids are a topological order.
 std::vector<char> reachable(const std::vector<Expr>& outputs);
+
+/// True when `a` and `b` are proven to have one shape whenever the graph
+/// runs. Static types leave symbolic dimensions open (two float64[?] vectors
+/// may differ), but x and 0.55 * |x| never do: every node records the node
+/// its shape comes from. sum_to(x, like) has like's; an elementwise op or
+/// broadcast_to has operand k's when every other operand has k's source or
+/// broadcasts into k unchanged (fits_unchanged). False means "not proven".
+bool same_runtime_shape(const Expr& a, const Expr& b);
 
 /// The graph of an expression (shares the store).
 inline Graph graph_of(const Expr& e) { return Graph(e.graph()); }

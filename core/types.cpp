@@ -50,6 +50,15 @@ std::int64_t num_elements(const Shape& s) {
   return n;
 }
 
+bool fits_unchanged(const Shape& small, const Shape& big) {
+  if (small.size() > big.size()) return false;
+  for (std::size_t i = 0; i < small.size(); ++i) {
+    const std::int64_t ds = small[i], db = big[i + big.size() - small.size()];
+    if (ds != 1 && (ds != db || ds == kSymbolic)) return false;
+  }
+  return true;
+}
+
 Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
   const std::size_t rank = std::max(a.size(), b.size());
   Shape out(rank);

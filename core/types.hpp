@@ -42,6 +42,9 @@ std::int64_t num_elements(const Shape& s);
 /// symbolic; against n > 1 it becomes n (checked again when the graph runs).
 /// Throws Error naming `op`, both shapes and the failing axis.
 Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b);
+/// `small` broadcasts into `big` without changing it, whatever the run-time
+/// sizes: each of its dimensions is 1 or a known size equal to big's.
+bool fits_unchanged(const Shape& small, const Shape& big);
 
 /// dtype and shape of a tensor expression.
 struct TensorType {

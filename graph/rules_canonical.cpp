@@ -8,7 +8,6 @@
 
 #include "symgraph/core/registry.hpp"
 #include "symgraph/graph/rules.hpp"
-#include "symgraph/graph/shapes.hpp"
 #include "symgraph/ops/ops.hpp"
 
 namespace symgraph::rules {
@@ -30,18 +29,9 @@ Condition same_type(const Var& v) {
 }
 
 /// `small`'s shape broadcasts into `big`'s without changing it, whatever the
-/// run-time sizes: each of its dimensions is 1 or a known size equal to big's.
+/// run-time sizes.
 Condition fits_into(const Var& small, const Var& big) {
-  return [small, big](const Match& m) {
-    const Shape& s = m[small].shape();
-    const Shape& t = m[big].shape();
-    if (s.size() > t.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      const std::int64_t ds = s[i], dt = t[i + t.size() - s.size()];
-      if (ds != 1 && (ds != dt || ds == kSymbolic)) return false;
-    }
-    return true;
-  };
+  return [small, big](const Match& m) { return fits_unchanged(m[small].shape(), m[big].shape()); };
 }
 
 /// scale(scale(x, a), b) is exactly scale(x, a*b) when a = ±2^k with k >= 0
@@ -96,7 +86,7 @@ Expr swapped(const Match& m) { return apply(m.root().op(), {m[y], m[x]}, m.root(
 /// x and y have one shape at run time, or y's broadcasts into x's unchanged.
 Condition y_fits_x() {
   const Condition fits = fits_into(y, x);
-  return [fits](const Match& m) { return same_runtime_shape(m[x], m[y]) || fits(m); };
+  return [fits](const Match& m) { return fits(m) || same_runtime_shape(m[x], m[y]); };
 }
 
 /// An elementwise op with one operand broadcast_to(k, y) and the other x,

@@ -91,13 +91,7 @@ template <class F> std::string error_of(F&& f) {
 /// Op names of every node reachable from `outputs`, in id order.
 inline std::vector<std::string> reachable_ops(const std::vector<Expr>& outputs) {
   const auto& store = outputs[0].graph();
-  NodeId top = 0;
-  for (const auto& e : outputs) top = std::max(top, e.id());
-  std::vector<char> live(top + 1, 0);
-  for (const auto& e : outputs) live[e.id()] = 1;
-  for (std::size_t id = live.size(); id-- > 0;)
-    if (live[id])
-      for (NodeId in : store->node(static_cast<NodeId>(id)).inputs) live[in] = 1;
+  const std::vector<char> live = reachable(outputs);
   std::vector<std::string> ops;
   for (std::size_t id = 0; id < live.size(); ++id)
     if (live[id]) ops.push_back(store->node(static_cast<NodeId>(id)).op->name());
