@@ -705,8 +705,8 @@ std::int64_t checked_elements(const Shape& shape, const LoadLimits& limits, cons
 void add_elements(std::size_t& total, std::int64_t n, const LoadLimits& limits, const At& at) {
   const auto u = static_cast<std::size_t>(n);
   if (u > limits.max_total_elements || total > limits.max_total_elements - u)
-    throw LimitError(at.str() + ": the tensor values read so far have more than " +
-                         std::to_string(limits.max_total_elements) + " elements in all",
+    throw LimitError(at.str() + ": with this value's " + std::to_string(u) + " elements, the tensor values have more than " +
+                         std::to_string(limits.max_total_elements) + " elements together",
                      "LoadLimits::max_total_elements", limits.max_total_elements);
   total += u;
 }
@@ -739,7 +739,7 @@ Tensor read_flat_value(const JValue& v, const At& at, const LoadLimits& limits, 
     shape.push_back(as_index(dims[i], At(path, ".shape", i)));
   }
   const std::int64_t n = checked_elements(shape, limits, At(path, ".shape"));
-  add_elements(total, n, limits, At(path, ".shape"));
+  add_elements(total, n, limits, path);
   const JArray& data = as_array(required(o, "data", path, "the elements in row-major order"), At(path, ".data"));
   if (static_cast<std::int64_t>(data.size()) != n)
     fail_at(At(path, ".data"), "has " + std::to_string(data.size()) + " elements, but shape " + shape_str(shape) +

@@ -171,8 +171,8 @@ class Parser {
   Parser(Graph& graph, std::string_view text, const ExpressionInputs& inputs, const ParseLimits& limits)
       : graph_(graph), lexer_(text), inputs_(inputs), limits_(limits), start_size_(graph.size()) {
     if (text.size() > limits.max_bytes)
-      throw LimitError("column " + std::to_string(limits.max_bytes + 1) + ": the text is longer than " +
-                           std::to_string(limits.max_bytes) + " bytes (" + std::to_string(text.size()) + ")",
+      throw LimitError("column " + std::to_string(limits.max_bytes + 1) + ": the text is " +
+                           std::to_string(text.size()) + " bytes, more than " + std::to_string(limits.max_bytes),
                        "ParseLimits::max_bytes", limits.max_bytes);
   }
 
