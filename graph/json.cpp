@@ -898,7 +898,7 @@ class GraphReader {
     check_header_field("version", required(top, "version", "the document", "the format version, 1"));
     for (const auto& [k, v] : top)
       if (k != "format" && k != "version" && k != "inputs" && k != "outputs" && k != "nodes")
-        fail_at(k, "unknown field (a document has \"format\", \"version\", \"inputs\", \"outputs\" and \"nodes\")");
+        fail_at(path_key(k), "unknown field (a document has \"format\", \"version\", \"inputs\", \"outputs\" and \"nodes\")");
     as_array(required(top, "nodes", "the document", "the array of nodes"), "nodes");
     if (pending_) throw Error(explain_pending());
     if (node_error_) std::rethrow_exception(node_error_);

@@ -557,6 +557,8 @@ TEST_CASE("messages show document text escaped, so that they stay one printable 
       {doc(X + ", " + node("1", "neg", "[0]", R"("dtype": "float64\t", "shape": [null])")),
        R"(nodes[1].dtype: unknown dtype "float64\t" (expected)"},
       {R"({"format": "sym\u009bgraph"})", R"(format: not a symgraph document: expected "symgraph", got the string "sym\u009bgraph")"},
+      // A NUL in a key once ended the message before it began (found by fuzz_json).
+      {R"({"format": "symgraph", "version": 1, "\u0000s": [17]})", R"("\u0000s": unknown field (a document has)"},
       {R"({"a": 1, "a": 2})", R"(a: the key "a" appears twice)"},
       {R"({"a\r": 1, "a\r": 2})", R"("a\r": the key "a\r" appears twice)"},
       // Bytes that are not UTF-8, in the parser's own message.
@@ -670,14 +672,32 @@ TEST_CASE("limits of values: each cap lets a value of its size through and refus
   }
 }
 
-TEST_CASE("limits: the defaults") {
-  const LoadLimits d;
-  CHECK(d.max_bytes == 1'073'741'824);
-  CHECK(d.max_nodes == 10'000'000);
-  CHECK(d.max_tensor_elements == 16'777'216);
-  CHECK(d.max_total_elements == 67'108'864);
-  CHECK(d.max_node_values == 33'554'432);
-  CHECK(d.max_depth == 64);
+TEST_CASE("limits: the defaults are those docs/json-format.md lists") {
+  const std::map<std::string, std::size_t LoadLimits::*> members = {
+      {"max_bytes", &LoadLimits::max_bytes},
+      {"max_nodes", &LoadLimits::max_nodes},
+      {"max_tensor_elements", &LoadLimits::max_tensor_elements},
+      {"max_total_elements", &LoadLimits::max_total_elements},
+      {"max_node_values", &LoadLimits::max_node_values},
+      {"max_depth", &LoadLimits::max_depth}};
+  std::ifstream in(docs_path("json-format.md"));
+  REQUIRE(in);
+  const LoadLimits defaults;
+  std::set<std::string> listed;
+  std::string line;
+  // | `max_nodes`           | 10,000,000    | entries of `nodes` |
+  while (std::getline(in, line)) {
+    if (line.rfind("| `max_", 0) != 0) continue;
+    const std::string name = line.substr(3, line.find('`', 3) - 3);
+    std::string digits;
+    for (char c : line.substr(line.find('|', 1) + 1, line.find('|', line.find('|', 1) + 1) - line.find('|', 1) - 1))
+      if (c >= '0' && c <= '9') digits += c;
+    CAPTURE(name);
+    REQUIRE(members.count(name) == 1);
+    CHECK(defaults.*members.at(name) == std::stoull(digits));
+    listed.insert(name);
+  }
+  CHECK(listed.size() == members.size());
 }
 
 TEST_CASE("deeply nested input is rejected cleanly, never a stack overflow") {
