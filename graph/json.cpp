@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -36,6 +37,81 @@ template <class T> void append_real(std::string& out, T v) {
   }
 }
 
+/// Length of the UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no
+/// surrogates, nothing above U+10FFFF), or 0 if none starts there.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  const std::size_t len = c > 0xf4 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  const auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if (c == 0xe0 && c1 < 0xa0) return 0;   // overlong
+  if (c == 0xed && c1 >= 0xa0) return 0;  // surrogate
+  if (c == 0xf0 && c1 < 0x90) return 0;   // overlong
+  if (c == 0xf4 && c1 >= 0x90) return 0;  // above U+10FFFF
+  return len;
+}
+
+void append_escape(std::string& out, unsigned char c, const char* prefix) {
+  static const char* hex = "0123456789abcdef";
+  out += prefix;
+  out += hex[c >> 4];
+  out += hex[c & 15];
+}
+
+/// Text from a document, as a message shows it: one printable line whatever
+/// the text holds. Control characters are escaped as in JSON, bytes that are
+/// not UTF-8 as \xNN; at most `max_bytes` of `s`, cut at a character, then
+/// "...". With `quotes`, in quotes, with quotes and backslashes escaped.
+std::string shown(std::string_view s, bool quotes = true, std::size_t max_bytes = 40) {
+  std::string out;
+  if (quotes) out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    if (i >= max_bytes) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = utf8_length(s, i);
+    if (len == 0) {
+      append_escape(out, c, "\\x");  // not UTF-8
+      ++i;
+      continue;
+    }
+    if (len > 1) {
+      // C1 controls (U+0080..U+009F) are escaped like C0 ones.
+      if (c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) {
+        append_escape(out, static_cast<unsigned char>(s[i + 1]), "\\u00");
+      } else {
+        out.append(s.substr(i, len));
+      }
+      i += len;
+      continue;
+    }
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '"':
+      case '\\':
+        if (quotes) out += '\\';
+        out += static_cast<char>(c);
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          append_escape(out, c, "\\u00");
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  if (quotes) out += '"';
+  return out;
+}
+
 void append_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out += '"';
@@ -60,21 +136,10 @@ void append_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    // A multi-byte UTF-8 sequence, copied as is once checked (RFC 3629:
-    // no overlong forms, no surrogates, nothing above U+10FFFF).
-    std::size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (c > 0xf4) len = 0;
-    bool ok = len != 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-    if (ok && len >= 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if (c == 0xe0 && c1 < 0xa0) ok = false;                 // overlong
-      if (c == 0xed && c1 >= 0xa0) ok = false;                // surrogate
-      if (c == 0xf0 && c1 < 0x90) ok = false;                 // overlong
-      if (c == 0xf4 && c1 >= 0x90) ok = false;                // above U+10FFFF
-    }
-    if (!ok) throw Error("JSON: the string \"" + std::string(s.substr(0, 40)) + "\" is not valid UTF-8 (byte " +
-                         std::to_string(i) + ")");
+    // A multi-byte UTF-8 sequence, copied as is once checked.
+    const std::size_t len = utf8_length(s, i);
+    if (len == 0)
+      throw Error("JSON: the string " + shown(s) + " is not valid UTF-8 (byte " + std::to_string(i) + ")");
     out.append(s.substr(i, len));
     i += len;
   }
@@ -277,6 +342,14 @@ struct JValue {
   std::variant<std::nullptr_t, bool, JNumber, std::string, JArray, JObject> v;
 };
 
+/// An object key in a JSON path: as it is when it looks like a name,
+/// otherwise quoted (nodes[0]."a b").
+std::string path_key(std::string_view k) {
+  bool plain = !k.empty() && !(k[0] >= '0' && k[0] <= '9');
+  for (char c : k) plain &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  return plain ? std::string(k) : shown(k);
+}
+
 std::string describe(const JValue& v) {
   switch (v.v.index()) {
     case 0: return "null";
@@ -288,10 +361,7 @@ std::string describe(const JValue& v) {
       append_real(s, n.d);
       return "the number " + s;
     }
-    case 3: {
-      const std::string& s = std::get<std::string>(v.v);
-      return "the string \"" + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + "\"";
-    }
+    case 3: return "the string " + shown(std::get<std::string>(v.v));
     case 4: return "an array";
     default: return "an object";
   }
@@ -315,15 +385,15 @@ class TreeBuilder {
 
   explicit TreeBuilder(const LoadLimits& limits) : limits_(limits) {}
 
-  bool null() { return deliver(JValue{nullptr}); }
-  bool boolean(bool b) { return deliver(JValue{b}); }
+  bool null() { return scalar(JValue{nullptr}); }
+  bool boolean(bool b) { return scalar(JValue{b}); }
   bool number_integer(number_integer_t i) {
     JNumber n;
     n.integer = true;
     n.i = i;
     n.d = static_cast<double>(i);
     n.f = static_cast<float>(i);
-    return deliver(JValue{n});
+    return scalar(JValue{n});
   }
   bool number_unsigned(number_unsigned_t u) {
     if (u <= static_cast<number_unsigned_t>(std::numeric_limits<std::int64_t>::max()))
@@ -331,7 +401,7 @@ class TreeBuilder {
     JNumber n;  // an integer beyond int64: only usable as a float
     n.d = static_cast<double>(u);
     n.f = static_cast<float>(u);
-    return deliver(JValue{n});
+    return scalar(JValue{n});
   }
   bool number_float(number_float_t val, const string_t& text) {
     JNumber n;
@@ -354,9 +424,9 @@ class TreeBuilder {
         n.f = std::copysign(0.0f, static_cast<float>(val));
       }
     }
-    return deliver(JValue{n});
+    return scalar(JValue{n});
   }
-  bool string(string_t& s) { return deliver(JValue{std::move(s)}); }
+  bool string(string_t& s) { return scalar(JValue{std::move(s)}); }
   bool binary(binary_t&) { return fail("binary values are not JSON"); }
   bool start_object(std::size_t) { return open(JValue{JObject{}}); }
   bool key(string_t& k) {
@@ -375,7 +445,7 @@ class TreeBuilder {
       }
     }
     f.key = std::move(k);
-    if (dup) return fail("the key \"" + f.key + "\" appears twice");
+    if (dup) return fail("the key " + shown(f.key) + " appears twice");
     return true;
   }
   bool end_object() { return close(); }
@@ -387,11 +457,14 @@ class TreeBuilder {
     if (auto p = what.find("] "); p != std::string::npos && what.rfind("[json.exception", 0) == 0)
       what = what.substr(p + 2);
     if (what.find("number overflow") != std::string::npos) what += " (write \"inf\" or \"-inf\" for an infinity)";
-    error_ = "not valid JSON: " + what;
+    error_ = "not valid JSON: " + shown(what, false, std::string::npos);
     return false;
   }
 
   const std::string& error() const { return error_; }
+  /// The cap that stopped reading, if one did.
+  const char* limit() const { return limit_; }
+  std::size_t limit_value() const { return limit_value_; }
   std::optional<JValue>& root() { return root_; }
 
  private:
@@ -405,7 +478,9 @@ class TreeBuilder {
 
   bool open(JValue v) {
     if (stack_.size() + 1 > limits_.max_depth)
-      return fail("nested deeper than " + std::to_string(limits_.max_depth) + " levels (LoadLimits::max_depth)");
+      return fail_limit("nested deeper than " + std::to_string(limits_.max_depth) + " levels", "LoadLimits::max_depth",
+                        limits_.max_depth);
+    if (!count_value()) return false;
     const bool nodes = on_node && stack_.size() == 1 && std::holds_alternative<JArray>(v.v) &&
                        std::holds_alternative<JObject>(stack_[0].value.v) && stack_[0].key == "nodes";
     stack_.push_back(Frame{std::move(v), {}, nodes, 0, nullptr});
@@ -416,6 +491,19 @@ class TreeBuilder {
     JValue v = std::move(stack_.back().value);
     stack_.pop_back();
     return deliver(std::move(v));
+  }
+
+  bool scalar(JValue v) { return count_value() && deliver(std::move(v)); }
+
+  /// Counts a value of the tree being built: one node, or the rest of the
+  /// document (or the value), whose size the tree's memory follows.
+  bool count_value() {
+    const bool in_node = stack_.size() >= 2 && stack_[1].streams_nodes;
+    std::size_t& n = in_node ? node_values_ : other_values_;
+    if (++n <= limits_.max_node_values) return true;
+    return fail_limit("more than " + std::to_string(limits_.max_node_values) + " JSON values in " +
+                          (in_node ? "one node" : on_node ? "the document outside its nodes" : "the value"),
+                      "LoadLimits::max_node_values", limits_.max_node_values);
   }
 
   bool deliver(JValue v) {
@@ -432,13 +520,15 @@ class TreeBuilder {
     auto& items = std::get<JArray>(f.value.v);
     if (f.streams_nodes) {
       if (f.count >= limits_.max_nodes)
-        return fail("more than " + std::to_string(limits_.max_nodes) + " nodes (LoadLimits::max_nodes)");
+        return fail_limit("more than " + std::to_string(limits_.max_nodes) + " nodes", "LoadLimits::max_nodes",
+                          limits_.max_nodes);
+      node_values_ = 0;
       on_node(std::move(v), f.count++);
       return true;
     }
     if (items.size() >= limits_.max_tensor_elements)
-      return fail("an array with more than " + std::to_string(limits_.max_tensor_elements) +
-                  " elements (LoadLimits::max_tensor_elements)");
+      return fail_limit("an array with more than " + std::to_string(limits_.max_tensor_elements) + " elements",
+                        "LoadLimits::max_tensor_elements", limits_.max_tensor_elements);
     items.push_back(std::move(v));
     ++f.count;
     return true;
@@ -449,13 +539,19 @@ class TreeBuilder {
     return false;
   }
 
+  bool fail_limit(const std::string& message, const char* limit, std::size_t value) {
+    limit_ = limit;
+    limit_value_ = value;
+    return fail(message);
+  }
+
   /// JSON path of the value being read: nodes[3].attrs.value.data[7].
   std::string path() const {
     std::string p;
     for (const Frame& f : stack_) {
       if (std::holds_alternative<JObject>(f.value.v)) {
         if (!p.empty()) p += '.';
-        p += f.key.empty() ? std::string("(object)") : f.key;
+        p += f.key.empty() ? std::string("(object)") : path_key(f.key);
       } else {
         p += "[" + std::to_string(f.count) + "]";
       }
@@ -467,13 +563,19 @@ class TreeBuilder {
   std::vector<Frame> stack_;
   std::optional<JValue> root_;
   std::string error_;
+  const char* limit_ = nullptr;
+  std::size_t limit_value_ = 0;
+  std::size_t node_values_ = 0, other_values_ = 0;
 };
 
-/// Parses `text` with `builder`; throws Error with the builder's message.
+/// Parses `text` with `builder`; throws Error with the builder's message
+/// (LimitError when a cap stopped it).
 void run_parser(std::string_view text, TreeBuilder& builder) {
   const bool ok = nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &builder,
                                             nlohmann::json::input_format_t::json, true);
-  if (!ok) throw Error(builder.error().empty() ? std::string("not valid JSON") : builder.error());
+  if (ok) return;
+  if (builder.limit()) throw LimitError(builder.error(), builder.limit(), builder.limit_value());
+  throw Error(builder.error().empty() ? std::string("not valid JSON") : builder.error());
 }
 
 // Typed access with a JSON path in every message.
@@ -496,7 +598,7 @@ class At {
     s += field_;
     if (!key_.empty()) {
       s += '.';
-      s += key_;
+      s += path_key(key_);
     }
     if (index_ != kNoIndex) s += "[" + std::to_string(index_) + "]";
     return s;
@@ -546,7 +648,7 @@ DType as_dtype(const JValue& v, const At& at) {
   if (s == "float32") return DType::float32;
   if (s == "float64") return DType::float64;
   if (s == "bool") return DType::boolean;
-  fail_at(at, "unknown dtype \"" + s + "\" (expected \"float32\", \"float64\" or \"bool\")");
+  fail_at(at, "unknown dtype " + shown(s) + " (expected \"float32\", \"float64\" or \"bool\")");
 }
 
 template <class T> T as_real(const JValue& v, const At& at) {
@@ -582,19 +684,31 @@ void read_element(const JValue& v, Tensor& t, std::int64_t i, const At& at) {
   }
 }
 
-/// Element count of a concrete shape, or an error past the limit.
+/// Element count of a concrete shape, or a LimitError past the limit.
 std::int64_t checked_elements(const Shape& shape, const LoadLimits& limits, const At& at) {
   for (auto d : shape)
     if (d == 0) return 0;
-  std::int64_t n = 1;
+  const auto max = static_cast<std::uint64_t>(limits.max_tensor_elements);
+  std::uint64_t n = 1;
   for (auto d : shape) {
-    if (d > static_cast<std::int64_t>(limits.max_tensor_elements) ||
-        n > static_cast<std::int64_t>(limits.max_tensor_elements) / d)
-      fail_at(at, "shape " + shape_str(shape) + " has more than " + std::to_string(limits.max_tensor_elements) +
-                      " elements (LoadLimits::max_tensor_elements)");
-    n *= d;
+    const auto u = static_cast<std::uint64_t>(d);
+    if (u > max || n > max / u)
+      throw LimitError(at.str() + ": shape " + shape_str(shape) + " has more than " + std::to_string(max) + " elements",
+                       "LoadLimits::max_tensor_elements", limits.max_tensor_elements);
+    n *= u;
   }
-  return n;
+  return static_cast<std::int64_t>(n);
+}
+
+/// Adds a tensor value's `n` elements to the document's `total`, or throws
+/// a LimitError past max_total_elements.
+void add_elements(std::size_t& total, std::int64_t n, const LoadLimits& limits, const At& at) {
+  const auto u = static_cast<std::size_t>(n);
+  if (u > limits.max_total_elements || total > limits.max_total_elements - u)
+    throw LimitError(at.str() + ": with this value's " + std::to_string(u) + " elements, the tensor values have more than " +
+                         std::to_string(limits.max_total_elements) + " elements together",
+                     "LoadLimits::max_total_elements", limits.max_total_elements);
+  total += u;
 }
 
 /// Looks up member `key`; nullptr when absent.
@@ -610,7 +724,7 @@ const JValue& required(const JObject& o, std::string_view key, const At& at, std
 }
 
 /// {"dtype": ..., "shape": [...], "data": [flat elements]}: a constant's value.
-Tensor read_flat_value(const JValue& v, const At& at, const LoadLimits& limits) {
+Tensor read_flat_value(const JValue& v, const At& at, const LoadLimits& limits, std::size_t& total) {
   const std::string path = at.str();
   const JObject& o = as_object(v, path);
   for (const auto& [k, x] : o)
@@ -625,6 +739,7 @@ Tensor read_flat_value(const JValue& v, const At& at, const LoadLimits& limits) 
     shape.push_back(as_index(dims[i], At(path, ".shape", i)));
   }
   const std::int64_t n = checked_elements(shape, limits, At(path, ".shape"));
+  add_elements(total, n, limits, path);
   const JArray& data = as_array(required(o, "data", path, "the elements in row-major order"), At(path, ".data"));
   if (static_cast<std::int64_t>(data.size()) != n)
     fail_at(At(path, ".data"), "has " + std::to_string(data.size()) + " elements, but shape " + shape_str(shape) +
@@ -635,7 +750,7 @@ Tensor read_flat_value(const JValue& v, const At& at, const LoadLimits& limits) 
   return t;
 }
 
-AttrValue read_attr(const JValue& v, AttrKind kind, const At& at, const LoadLimits& limits) {
+AttrValue read_attr(const JValue& v, AttrKind kind, const At& at, const LoadLimits& limits, std::size_t& total) {
   switch (kind) {
     case AttrKind::integer: return as_integer(v, at);
     case AttrKind::real: return as_real<double>(v, at);
@@ -654,7 +769,7 @@ AttrValue read_attr(const JValue& v, AttrKind kind, const At& at, const LoadLimi
       return out;
     }
     case AttrKind::string: return as_string(v, at);
-    case AttrKind::tensor: return read_flat_value(v, at, limits);
+    case AttrKind::tensor: return read_flat_value(v, at, limits, total);
     case AttrKind::dtype: return as_dtype(v, at);
   }
   fail_at(at, "unsupported attribute kind");
@@ -665,6 +780,94 @@ std::string kinds_list(const std::vector<AttrSpec>& specs) {
   for (std::size_t i = 0; i < specs.size(); ++i)
     s += (i ? ", " : "") + specs[i].name + " (" + std::string(attr_kind_name(specs[i].kind)) + ")";
   return s.empty() ? std::string("none") : s;
+}
+
+/// Messages are cut after this many bytes (a shape of rank 1,000,000 in a
+/// message would otherwise be megabytes of text).
+constexpr std::size_t kMessageBytes = 1000;
+
+/// Rethrows the Error being handled, with `prefix` before its message and
+/// the message made one printable line of at most kMessageBytes (see
+/// shown); a LimitError stays one.
+[[noreturn]] void rethrow_with(const std::string& prefix) {
+  try {
+    throw;
+  } catch (const LimitError& e) {
+    throw LimitError(prefix + shown(e.problem(), false, kMessageBytes), e.limit(), e.value());
+  } catch (const Error& e) {
+    throw Error(prefix + shown(e.what(), false, kMessageBytes));
+  }
+}
+
+void check_bytes(std::string_view text, const LoadLimits& limits, const char* what) {
+  if (text.size() > limits.max_bytes)
+    throw LimitError(std::string(what) + " is " + std::to_string(text.size()) + " bytes, more than " +
+                         std::to_string(limits.max_bytes),
+                     "LoadLimits::max_bytes", limits.max_bytes);
+}
+
+/// Reads a tensor value (see value_from_json).
+Tensor read_value(std::string_view text, DType dtype, std::string_view what, const LoadLimits& limits) {
+  const std::string name(what);
+  TreeBuilder builder(limits);
+  try {
+    check_bytes(text, limits, "the value");
+    run_parser(text, builder);
+  } catch (const Error&) {
+    rethrow_with(name + ": ");
+  }
+  const JValue& root = *builder.root();
+
+  // The shape is the nesting along the first elements; then every array at
+  // depth d must have dims[d] elements and every leaf sit at depth rank.
+  Shape shape;
+  for (const JValue* v = &root; const JArray* a = std::get_if<JArray>(&v->v);) {
+    shape.push_back(static_cast<std::int64_t>(a->size()));
+    if (a->empty()) break;
+    v = &a->front();
+  }
+  std::size_t total = 0;
+  add_elements(total, checked_elements(shape, limits, name), limits, name);
+  Tensor t(dtype, shape);
+  struct Frame {
+    const JArray* array;
+    std::size_t next;
+  };
+  std::vector<Frame> stack;
+  std::int64_t flat = 0;
+  auto here = [&] {
+    std::string p = name;
+    for (const Frame& f : stack) p += "[" + std::to_string(f.next - 1) + "]";
+    return p;
+  };
+  auto visit = [&](const JValue& v) {
+    const std::size_t depth = stack.size();
+    if (const JArray* a = std::get_if<JArray>(&v.v)) {
+      if (depth >= shape.size())
+        fail_at(here(), "ragged array: expected a scalar at depth " + std::to_string(depth) +
+                                             " (shape " + shape_str(shape) + "), got an array");
+      if (static_cast<std::int64_t>(a->size()) != shape[depth])
+        fail_at(here(), "ragged array: has " + std::to_string(a->size()) + " elements, expected " +
+                                             std::to_string(shape[depth]) + " (shape " + shape_str(shape) + ")");
+      stack.push_back({a, 0});
+    } else {
+      if (depth != shape.size())
+        fail_at(here(), "ragged array: expected an array of " + std::to_string(shape[depth]) +
+                                             " elements (shape " + shape_str(shape) + "), got " + describe(v));
+      read_element(v, t, flat++, here());
+    }
+  };
+  visit(root);
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.next == f.array->size()) {
+      stack.pop_back();
+      continue;
+    }
+    const JValue& v = (*f.array)[f.next++];
+    visit(v);
+  }
+  return t;
 }
 
 /// Reads a graph document (see from_json).
@@ -695,10 +898,10 @@ class GraphReader {
     check_header_field("version", required(top, "version", "the document", "the format version, 1"));
     for (const auto& [k, v] : top)
       if (k != "format" && k != "version" && k != "inputs" && k != "outputs" && k != "nodes")
-        fail_at(k, "unknown field (a document has \"format\", \"version\", \"inputs\", \"outputs\" and \"nodes\")");
+        fail_at(path_key(k), "unknown field (a document has \"format\", \"version\", \"inputs\", \"outputs\" and \"nodes\")");
     as_array(required(top, "nodes", "the document", "the array of nodes"), "nodes");
     if (pending_) throw Error(explain_pending());
-    if (node_error_) throw Error(*node_error_);
+    if (node_error_) std::rethrow_exception(node_error_);
 
     LoadedGraph out{graph_, {}, {}};
     std::vector<char> is_input(graph_.size(), 0);
@@ -726,8 +929,8 @@ class GraphReader {
       const Node& n = graph_.store()->node(static_cast<NodeId>(id));
       for (NodeId in : n.inputs) live[in] = 1;
       if (n.op->name() == "input" && !is_input[id])
-        fail_at("inputs", "the outputs use input node " + std::to_string(doc_id_[id]) + " (\"" + n.name +
-                              "\"), which \"inputs\" does not list");
+        fail_at("inputs", "the outputs use input node " + std::to_string(doc_id_[id]) + " (" + shown(n.name) +
+                              "), which \"inputs\" does not list");
     }
     return out;
   }
@@ -767,8 +970,8 @@ class GraphReader {
     if (node_error_) return;
     try {
       build_node(v, index);
-    } catch (const Error& e) {
-      if (!pending_) node_error_ = e.what();
+    } catch (const Error&) {
+      if (!pending_) node_error_ = std::current_exception();
     }
   }
 
@@ -848,7 +1051,7 @@ class GraphReader {
     const std::string& op_name = as_string(required(o, "op", path, "the op's name"), At(path, ".op"));
     const Op* op = OpRegistry::instance().find(op_name);
     if (!op)
-      fail_at(At(path, ".op"), "unknown op \"" + op_name + "\" in node " + std::to_string(id) +
+      fail_at(At(path, ".op"), "unknown op " + shown(op_name) + " in node " + std::to_string(id) +
                                    " (not a built-in op; if it is an extension op, register it before loading: "
                                    "link the file with its RegisterOp, or load_extension() / symgraph --load the "
                                    "shared object that has it)");
@@ -911,9 +1114,9 @@ class GraphReader {
         for (const AttrSpec& sp : specs)
           if (sp.name == key) spec = &sp;
         if (!spec)
-          fail_node(".attrs." + key, "op " + op_name + " has no attribute \"" + key + "\" (its attributes: " +
+          fail_node(".attrs." + path_key(key), "op " + op_name + " has no attribute " + shown(key) + " (its attributes: " +
                                          kinds_list(specs) + ")");
-        attrs.set(key, read_attr(value, spec->kind, At(path, ".attrs", key), limits_));
+        attrs.set(key, read_attr(value, spec->kind, At(path, ".attrs", key), limits_, total_elements_));
       }
     }
     for (const AttrSpec& sp : specs)
@@ -926,7 +1129,7 @@ class GraphReader {
       input_name = as_string(*name, At(path, ".name"));
       if (input_name.empty()) fail_node(".name", "an input needs a non-empty name");
       if (auto it = input_names_.find(input_name); it != input_names_.end())
-        fail_node(".name", "input name \"" + input_name + "\" is already used by node " + std::to_string(it->second));
+        fail_node(".name", "input name " + shown(input_name) + " is already used by node " + std::to_string(it->second));
     }
     GraphStore& store = *graph_.store();
     NodeId built = 0;
@@ -998,6 +1201,7 @@ class GraphReader {
   };
 
   const LoadLimits& limits_;
+  std::size_t total_elements_ = 0;  // of the tensor values read
   Graph graph_;
   static constexpr std::size_t kUnused = static_cast<std::size_t>(-1);
   std::vector<Known> dense_;
@@ -1005,7 +1209,8 @@ class GraphReader {
   std::unordered_map<const Op*, std::vector<AttrSpec>> specs_;
   std::vector<std::int64_t> doc_id_;  // store id -> document id
   std::unordered_map<std::string, std::int64_t> input_names_;
-  std::optional<std::string> header_error_, node_error_;
+  std::optional<std::string> header_error_;
+  std::exception_ptr node_error_;  // the first node's Error (a LimitError stays one)
   std::optional<Pending> pending_;
   std::unordered_map<std::int64_t, std::pair<std::size_t, std::vector<std::int64_t>>> later_;
 };
@@ -1036,7 +1241,14 @@ std::string to_json(const std::vector<Expr>& inputs, const std::vector<Expr>& ou
 
 std::string to_json(const std::vector<Expr>& outputs) { return write_document(order_nodes("to_json", outputs)); }
 
-LoadedGraph from_json(std::string_view text, const LoadLimits& limits) { return GraphReader(limits).read(text); }
+LoadedGraph from_json(std::string_view text, const LoadLimits& limits) {
+  try {
+    check_bytes(text, limits, "the document");
+    return GraphReader(limits).read(text);
+  } catch (const Error&) {
+    rethrow_with("");
+  }
+}
 
 std::string value_to_json(const Tensor& value) {
   std::string s;
@@ -1045,64 +1257,11 @@ std::string value_to_json(const Tensor& value) {
 }
 
 Tensor value_from_json(std::string_view text, DType dtype, std::string_view what, const LoadLimits& limits) {
-  TreeBuilder builder(limits);
   try {
-    run_parser(text, builder);
-  } catch (const Error& e) {
-    throw Error(std::string(what) + ": " + e.what());
+    return read_value(text, dtype, what, limits);
+  } catch (const Error&) {
+    rethrow_with("");
   }
-  const JValue& root = *builder.root();
-  const std::string name(what);
-
-  // The shape is the nesting along the first elements; then every array at
-  // depth d must have dims[d] elements and every leaf sit at depth rank.
-  Shape shape;
-  for (const JValue* v = &root; const JArray* a = std::get_if<JArray>(&v->v);) {
-    shape.push_back(static_cast<std::int64_t>(a->size()));
-    if (a->empty()) break;
-    v = &a->front();
-  }
-  checked_elements(shape, limits, name);
-  Tensor t(dtype, shape);
-  struct Frame {
-    const JArray* array;
-    std::size_t next;
-  };
-  std::vector<Frame> stack;
-  std::int64_t flat = 0;
-  auto here = [&] {
-    std::string p = name;
-    for (const Frame& f : stack) p += "[" + std::to_string(f.next - 1) + "]";
-    return p;
-  };
-  auto visit = [&](const JValue& v) {
-    const std::size_t depth = stack.size();
-    if (const JArray* a = std::get_if<JArray>(&v.v)) {
-      if (depth >= shape.size())
-        fail_at(here(), "ragged array: expected a scalar at depth " + std::to_string(depth) +
-                                             " (shape " + shape_str(shape) + "), got an array");
-      if (static_cast<std::int64_t>(a->size()) != shape[depth])
-        fail_at(here(), "ragged array: has " + std::to_string(a->size()) + " elements, expected " +
-                                             std::to_string(shape[depth]) + " (shape " + shape_str(shape) + ")");
-      stack.push_back({a, 0});
-    } else {
-      if (depth != shape.size())
-        fail_at(here(), "ragged array: expected an array of " + std::to_string(shape[depth]) +
-                                             " elements (shape " + shape_str(shape) + "), got " + describe(v));
-      read_element(v, t, flat++, here());
-    }
-  };
-  visit(root);
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    if (f.next == f.array->size()) {
-      stack.pop_back();
-      continue;
-    }
-    const JValue& v = (*f.array)[f.next++];
-    visit(v);
-  }
-  return t;
 }
 
 }  // namespace symgraph

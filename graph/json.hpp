@@ -20,19 +20,38 @@
 #include <vector>
 
 #include "symgraph/core/graph.hpp"
+#include "symgraph/graph/limits.hpp"
 
 namespace symgraph {
 
 /// The format version this build writes and reads.
 inline constexpr int kJsonFormatVersion = 1;
 
-/// Caps on what a document may ask for, so that untrusted input cannot make
-/// the reader exhaust memory. Exceeding one is an Error naming the cap.
+/// Caps on what a document (or a value) may ask for, so that untrusted input
+/// is read in bounded memory and time. Exceeding one throws LimitError
+/// (graph/limits.hpp), whose message names the cap:
+///
+///   nodes[2]: more than 2 nodes (LoadLimits::max_nodes is 2; raise it to accept larger input)
+///
+/// The defaults accept every document the library writes for graphs of up
+/// to 10,000,000 nodes with constants of up to 16,777,216 elements; a program
+/// that reads documents from untrusted sources should lower them to what it
+/// needs.
 struct LoadLimits {
+  /// Length of the text, in bytes (a 1,000,000-node chain is about 100 MB).
+  std::size_t max_bytes = 1'073'741'824;
   /// Entries of the "nodes" array.
   std::size_t max_nodes = 10'000'000;
   /// Elements of one tensor value (and of any array other than "nodes").
   std::size_t max_tensor_elements = 16'777'216;
+  /// Elements of all tensor values of a document together (constants and
+  /// tensor attributes): the memory the loaded graph's values take.
+  std::size_t max_total_elements = 67'108'864;
+  /// JSON values (numbers, strings, literals, arrays and objects) in one
+  /// node, in the rest of the document outside "nodes", or in one value:
+  /// what the reader holds at once, about 40 bytes each. The default fits a
+  /// tensor value of max_tensor_elements elements twice over.
+  std::size_t max_node_values = 33'554'432;
   /// Nesting of arrays and objects (a graph document needs 6 levels, a value
   /// of rank r needs r + 1).
   std::size_t max_depth = 64;
@@ -56,7 +75,9 @@ std::string to_json(const std::vector<Expr>& outputs);
 /// version, every field's presence and type, ops (registered, arity,
 /// attributes against Op::attr_specs(), types by Op::infer() against the
 /// document's dtype and shape), references (dangling, forward, cycles,
-/// duplicates) and the limits.
+/// duplicates) and the limits. Error messages are one printable line: text
+/// of the document quoted in them has its control characters and bytes that
+/// are not UTF-8 escaped.
 LoadedGraph from_json(std::string_view text, const LoadLimits& limits = {});
 
 /// A tensor value as JSON: {"dtype": ..., "shape": [...], "data": D} where D

@@ -168,8 +168,13 @@ std::string function_names() {
 
 class Parser {
  public:
-  Parser(Graph& graph, std::string_view text, const ExpressionInputs& inputs)
-      : graph_(graph), lexer_(text), inputs_(inputs) {}
+  Parser(Graph& graph, std::string_view text, const ExpressionInputs& inputs, const ParseLimits& limits)
+      : graph_(graph), lexer_(text), inputs_(inputs), limits_(limits), start_size_(graph.size()) {
+    if (text.size() > limits.max_bytes)
+      throw LimitError("column " + std::to_string(limits.max_bytes + 1) + ": the text is " +
+                           std::to_string(text.size()) + " bytes, more than " + std::to_string(limits.max_bytes),
+                       "ParseLimits::max_bytes", limits.max_bytes);
+  }
 
   std::vector<Expr> parse() {
     bool want_operand = true;
@@ -188,19 +193,25 @@ class Parser {
                 fail(t.col, "unknown function '" + std::string(t.text) + "' (functions: " + function_names() +
                                 "); other ops without attributes are called by their name, an extension op once "
                                 "registered (symgraph --load, or RegisterOp)");
+              open(t.col);
               pending_.push_back({Kind::call, t.text, t.col, 0, operands_.size()});
               t = lexer_.next();
               continue;  // still wants an operand (or ')' for no arguments)
             }
             operands_.push_back({input(std::string(t.text)), 0, t.col});
+            count_nodes(t.col);
             t = after;
             want_operand = false;
             continue;
           }
-          case Tok::lparen: pending_.push_back({Kind::paren, t.text, t.col}); break;
+          case Tok::lparen:
+            open(t.col);
+            pending_.push_back({Kind::paren, t.text, t.col});
+            break;
           case Tok::op:
             if (t.text != "-")
               fail(t.col, "expected an expression (a number, a name, '(' or '-'), got " + describe(t));
+            open(t.col);
             pending_.push_back({Kind::negate, t.text, t.col, 4});
             break;
           case Tok::rparen:
@@ -231,6 +242,7 @@ class Parser {
           if (pending_.empty()) fail(t.col, "')' without a matching '('");
           if (pending_.back().kind == Kind::paren) {
             pending_.pop_back();
+            --depth_;
           } else {
             finish_call();
           }
@@ -263,6 +275,21 @@ class Parser {
   }
 
  private:
+  /// A parenthesis, call or unary minus opens at `col`.
+  void open(std::size_t col) {
+    if (++depth_ > limits_.max_depth)
+      throw LimitError("column " + std::to_string(col) + ": nested deeper than " + std::to_string(limits_.max_depth) +
+                           " levels",
+                       "ParseLimits::max_depth", limits_.max_depth);
+  }
+
+  /// After building nodes for the text at `col`.
+  void count_nodes(std::size_t col) {
+    if (graph_.size() - start_size_ > limits_.max_nodes)
+      throw LimitError("column " + std::to_string(col) + ": more than " + std::to_string(limits_.max_nodes) + " nodes",
+                       "ParseLimits::max_nodes", limits_.max_nodes);
+  }
+
   Expr input(const std::string& name) {
     auto it = inputs_.declared.find(name);
     const TensorType& type = it == inputs_.declared.end() ? inputs_.fallback : it->second;
@@ -278,11 +305,14 @@ class Parser {
 
   /// Runs `build` and reports its Error at `col`.
   template <class F> Expr at(std::size_t col, F&& build) {
+    Expr e;
     try {
-      return build();
-    } catch (const Error& e) {
-      fail(col, e.what());
+      e = build();
+    } catch (const Error& error) {
+      fail(col, error.what());
     }
+    count_nodes(col);
+    return e;
   }
 
   void reduce_operators() {
@@ -293,6 +323,7 @@ class Parser {
     const Pending op = pending_.back();
     pending_.pop_back();
     if (op.kind == Kind::negate) {
+      --depth_;
       Operand& a = operands_.back();
       if (a.expr) {
         a.expr = at(op.col, [&] { return neg(*a.expr); });
@@ -330,6 +361,7 @@ class Parser {
   void finish_call() {
     const Pending call = pending_.back();
     pending_.pop_back();
+    --depth_;
     std::vector<Operand> args(std::make_move_iterator(operands_.begin() + static_cast<std::ptrdiff_t>(call.base)),
                               std::make_move_iterator(operands_.end()));
     operands_.resize(call.base);
@@ -397,12 +429,16 @@ class Parser {
 
   void finish_output() {
     outputs_.push_back(materialize(operands_.back()));
+    count_nodes(operands_.back().col);
     operands_.clear();
   }
 
   Graph& graph_;
   Lexer lexer_;
   const ExpressionInputs& inputs_;
+  const ParseLimits& limits_;
+  const std::size_t start_size_;
+  std::size_t depth_ = 0;  // parentheses, calls and negations in pending_
   std::vector<Operand> operands_;
   std::vector<Pending> pending_;
   std::vector<Expr> outputs_;
@@ -410,8 +446,9 @@ class Parser {
 
 }  // namespace
 
-std::vector<Expr> parse_expressions(Graph& graph, std::string_view text, const ExpressionInputs& inputs) {
-  return Parser(graph, text, inputs).parse();
+std::vector<Expr> parse_expressions(Graph& graph, std::string_view text, const ExpressionInputs& inputs,
+                                    const ParseLimits& limits) {
+  return Parser(graph, text, inputs, limits).parse();
 }
 
 }  // namespace symgraph

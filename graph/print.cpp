@@ -25,15 +25,53 @@ std::string small_value(const Tensor& t) {
   return out;
 }
 
+/// `s` with control characters (C0, DEL, C1) written as escapes (\n, \t,
+/// \u001b), so that a name or attribute from a document cannot break a line
+/// of the output or reach a terminal as a control sequence.
+bool c1_at(const std::string& s, std::size_t i) {
+  return static_cast<unsigned char>(s[i]) == 0xc2 && i + 1 < s.size() &&
+         (static_cast<unsigned char>(s[i + 1]) & 0xe0) == 0x80;  // U+0080..U+009F
+}
+
+std::string escaped(std::string s) {
+  bool plain = true;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    plain &= c >= 0x20 && c != 0x7f && !c1_at(s, i);
+  }
+  if (plain) return s;
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    const bool c1 = c1_at(s, i);
+    if (c1) c = static_cast<unsigned char>(s[++i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c == 0x7f || c1) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string node_label(const Node& n) {
-  if (n.op->name() == "input") return n.name;
+  if (n.op->name() == "input") return escaped(n.name);
   if (n.op->name() == "constant") {
     const Tensor& v = std::get<Tensor>(*n.attrs.find("value"));
     if (v.rank() > 0 && v.size() > 0 && v.size() <= 8) return small_value(v);
   }
-  std::string s = n.op->format({}, n.attrs);
+  std::string s = escaped(n.op->format({}, n.attrs));
   // The default form of an op without operands or attributes is "name()".
   if (s.size() > 2 && s.compare(s.size() - 2, 2, "()") == 0) s.resize(s.size() - 2);
   return s;
@@ -65,7 +103,7 @@ std::string expr_str(const Expr& e, std::size_t max_depth) {
       stack.push_back({next, depth, {}});
       continue;
     } else {
-      text = n.op->format(f.args, n.attrs);
+      text = escaped(n.op->format(f.args, n.attrs));
     }
     stack.pop_back();
     if (stack.empty()) {

@@ -329,6 +329,64 @@ TEST_CASE("bad input: status 1 and one line on standard error, never a crash") {
   }
 }
 
+TEST_CASE("limits: the --max-* options cap what the input may ask for; errors name the option") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const std::string text = to_json({relu(x)});  // 4 nodes
+  const TempFile file(text);
+  const std::string note = "; raise it to accept larger input)\n";
+  check_ok(run_cli({"print", file.path, "--max-nodes", "4"}));
+  check_error(run_cli({"print", file.path, "--max-nodes", "3"}),
+              "error: " + file.path + ": nodes[3]: more than 3 nodes (--max-nodes is 3" + note);
+  const std::string size = std::to_string(text.size()), less = std::to_string(text.size() - 1);
+  check_ok(run_cli({"print", file.path, "--max-bytes", size}));
+  check_error(run_cli({"print", file.path, "--max-bytes", less}),
+              "error: " + file.path + ": the document is longer than " + less + " bytes (--max-bytes is " + less + note);
+  check_ok(run_cli({"print", "-", "--max-bytes", size}, text));
+  check_error(run_cli({"print", "-", "--max-bytes", less}, text), "error: <stdin>: the document is longer than " + less);
+  check_error(run_cli({"print", file.path, "--max-depth", "2"}), "nested deeper than 2 levels (--max-depth is 2" + note);
+  // The top level holds 8 JSON values outside "nodes", the scale node 10.
+  check_ok(run_cli({"print", file.path, "--max-node-values", "10"}));
+  check_error(run_cli({"print", file.path, "--max-node-values", "9"}),
+              "error: " + file.path + ": nodes[3].attrs.factor: more than 9 JSON values in one node (--max-node-values is 9" +
+                  note);
+  check_error(run_cli({"print", file.path, "--max-node-values", "7"}),
+              "error: " + file.path + ": nodes: more than 7 JSON values in the document outside its nodes");
+
+  const Expr k = g.constant(Tensor::from_list<double>({1, 2, 3}));
+  const TempFile constants(to_json({x}, {x + k}));
+  check_ok(run_cli({"print", constants.path, "--max-total-elements", "3"}));
+  check_error(run_cli({"print", constants.path, "--max-total-elements", "2"}),
+              "nodes[1].attrs.value: with this value's 3 elements, the tensor values have more than 2 elements together "
+              "(--max-total-elements is 2" + note);
+  check_error(run_cli({"print", constants.path, "--max-tensor-elements", "2"}),
+              "nodes[1].attrs.value.data[2]: an array with more than 2 elements (--max-tensor-elements is 2" + note);
+
+  // Expressions: nodes each -e adds, nesting, length.
+  check_ok(run_cli({"print", "-e", "x + y", "--max-nodes", "3"}));
+  check_error(run_cli({"print", "-e", "x + y", "--max-nodes", "2"}),
+              "error: column 3: more than 2 nodes (--max-nodes is 2" + note);
+  check_error(run_cli({"print", "-e", "x", "-e", "x + y", "--max-nodes", "1"}), "error: -e #2: column 3: more than 1 nodes");
+  check_ok(run_cli({"print", "-e", "abs(abs(x))", "--max-depth", "2"}));
+  check_error(run_cli({"print", "-e", "abs(abs(x))", "--max-depth", "1"}),
+              "error: column 5: nested deeper than 1 levels (--max-depth is 1" + note);
+  check_error(run_cli({"print", "-e", "x + y", "--max-bytes", "4"}),
+              "error: column 5: the text is 5 bytes, more than 4 (--max-bytes is 4" + note);
+
+  // Values given with --input.
+  check_ok(run_cli({"eval", "-e", "x", "--input", "x=[1, 2, 3]", "--max-tensor-elements", "3"}));
+  check_error(run_cli({"eval", "-e", "x", "--input", "x=[1, 2, 3]", "--max-tensor-elements", "2"}),
+              "error: --input x: [2]: an array with more than 2 elements (--max-tensor-elements is 2" + note);
+  check_error(run_cli({"eval", "-e", "x", "--input", "x=[[1]]", "--max-depth", "1"}),
+              "error: --input x: [0]: nested deeper than 1 levels (--max-depth is 1" + note);
+
+  const Result help = run_cli({"print", "--help"});
+  for (const char* option : {"--max-bytes", "--max-nodes", "--max-depth", "--max-tensor-elements", "--max-total-elements",
+                             "--max-node-values"})
+    CHECK_MESSAGE(help.out.find(option) != std::string::npos, option);
+  check_error(run_cli({"print", "-e", "x", "--max-nodes", "many"}), "--max-nodes");
+}
+
 namespace {
 
 /// Words of a shell command line: blanks separate words, '...' quotes.

@@ -502,7 +502,7 @@ TEST_CASE("malformed documents: each error says what and where") {
        "nodes[1].op: the key \"op\" appears twice"},
       {doc(deep), "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
                   "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: "
-                  "nested deeper than 64 levels (LoadLimits::max_depth)"},
+                  "nested deeper than 64 levels (LoadLimits::max_depth is 64; raise it to accept larger input)"},
   };
   CHECK(cases.size() >= 30);
   for (const Case& c : cases) {
@@ -515,30 +515,189 @@ TEST_CASE("malformed documents: each error says what and where") {
         std::string::npos);
 }
 
-TEST_CASE("limits: nodes, tensor elements, nesting") {
-  LoadLimits small;
-  small.max_nodes = 2;
-  const std::string three = doc(X + ", " + node("1", "neg", "[0]") + ", " + node("2", "abs", "[1]"), "[0]", "[2]");
-  CHECK_NOTHROW(from_json(three));
-  CHECK(error_of([&] { from_json(three, small); }) == "nodes[2]: more than 2 nodes (LoadLimits::max_nodes)");
+namespace {
 
-  small = {};
-  small.max_tensor_elements = 4;
-  const std::string big = doc(constant("0", R"({"dtype": "float64", "shape": [5], "data": [1, 2, 3, 4, 5]})"), "[]", "[0]");
-  CHECK(error_of([&] { from_json(big, small); }) ==
-        "nodes[0].attrs.value.data[4]: an array with more than 4 elements (LoadLimits::max_tensor_elements)");
+/// JSON values in `v` (itself, its elements and members, recursively), as
+/// nlohmann counts them: the oracle for LoadLimits::max_node_values.
+std::size_t json_values(const nlohmann::json& v) {
+  std::size_t n = 1;
+  if (v.is_array() || v.is_object())
+    for (const auto& x : v) n += json_values(x);
+  return n;
+}
+
+/// The LimitError that `f` throws: its message, cap and value.
+template <class F> std::string limit_error_of(F&& f, const std::string& limit, std::size_t value) {
+  try {
+    f();
+  } catch (const LimitError& e) {
+    CHECK(e.limit() == limit);
+    CHECK(e.value() == value);
+    CHECK(std::string(e.what()) == e.problem() + " (" + limit + " is " + std::to_string(value) +
+                                       "; raise it to accept larger input)");
+    return e.problem();
+  } catch (const Error& e) {
+    FAIL("an Error that is not a LimitError: " << e.what());
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("messages show document text escaped, so that they stay one printable line") {
+  const std::string esc = "\x1b[31m";  // a terminal control sequence
+  struct Case {
+    std::string text;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {doc(X + ", " + node("1", "a\\u001b[31m\\nb", "[0]")), R"(nodes[1].op: unknown op "a\u001b[31m\nb" in node 1)"},
+      {doc(X + ", " + R"({"id": 1, "op": "neg", "inputs": [0], "dtype": "float64", "shape": [null], "\u0007": 1})"),
+       R"(nodes[1]."\u0007": unknown field)"},
+      {doc(X + ", " + node("1", "neg", "[0]", R"("dtype": "float64\t", "shape": [null])")),
+       R"(nodes[1].dtype: unknown dtype "float64\t" (expected)"},
+      {R"({"format": "sym\u009bgraph"})", R"(format: not a symgraph document: expected "symgraph", got the string "sym\u009bgraph")"},
+      // A NUL in a key once ended the message before it began (found by fuzz_json).
+      {R"({"format": "symgraph", "version": 1, "\u0000s": [17]})", R"("\u0000s": unknown field (a document has)"},
+      {R"({"a": 1, "a": 2})", R"(a: the key "a" appears twice)"},
+      {R"({"a\r": 1, "a\r": 2})", R"("a\r": the key "a\r" appears twice)"},
+      // Bytes that are not UTF-8, in the parser's own message.
+      {"{\"format\": \"\xff\xfe\"}", R"(not valid JSON: parse error at line 1, column 13: syntax error while parsing value - invalid string: ill-formed UTF-8 byte; last read: '"\xff')"},
+      // A long string is cut after 40 bytes, at a character (é is 2 bytes).
+      {R"({"format": ")" + std::string(39, 'a') + "\xc3\xa9" + R"(tail"})",
+       R"(got the string ")" + std::string(39, 'a') + "\xc3\xa9" + R"(...")"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.text);
+    const std::string got = error_of([&] { from_json(c.text); });
+    for (char ch : got) CHECK((static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f));
+    CHECK_MESSAGE(got.find(c.error) != std::string::npos, "got: " << got << "\nwant: " << c.error);
+  }
+  // Input names in messages, from the document.
+  const std::string twice = doc(R"({"id": 0, "op": "input", "name": "x\n", "inputs": [], "dtype": "float64", "shape": []},
+      {"id": 1, "op": "input", "name": "x\n", "inputs": [], "dtype": "float64", "shape": []})",
+                                "[0, 1]", "[0]");
+  CHECK(error_of([&] { from_json(twice); }) ==
+        R"(nodes[1].name (node 1, op input): input name "x\n" is already used by node 0)");
+  CHECK(error_of([&] { value_from_json(R"([1, "\u001b"])", DType::float64, "v" + esc); }) ==
+        R"(v\u001b[31m[1]: expected a number (or "nan", "inf", "-inf"), got the string "\u001b")");
+}
+
+TEST_CASE("limits: each cap lets input of its size through and refuses one more, by name") {
+  const std::string three = doc(X + ", " + node("1", "neg", "[0]") + ", " + node("2", "abs", "[1]"), "[0]", "[2]");
+  const std::string five = constant("0", R"({"dtype": "float64", "shape": [5], "data": [1, 2, 3, 4, 5]})",
+                                    R"("dtype": "float64", "shape": [5])");
+  const std::string two_values =
+      doc(constant("0", R"({"dtype": "float64", "shape": [3], "data": [1, 2, 3]})", R"("dtype": "float64", "shape": [3])") +
+              ", " +
+              constant("1", R"({"dtype": "bool", "shape": [2, 1], "data": [true, false]})", R"("dtype": "bool", "shape": [2, 1])"),
+          "[]", "[0, 1]");
+  const std::string with_value = doc(constant("0", R"({"dtype": "float64", "shape": [], "data": [1]})"), "[]", "[0]");
+  const std::string junk = R"({"format": "symgraph", "version": 1, "junk": [[1, 2], [3, 4]]})";
+  struct Case {
+    std::string limit;               // the cap
+    std::size_t LoadLimits::*member;
+    std::string text;
+    std::size_t needed;              // the smallest value of the cap that accepts the text
+    std::string error;               // problem() when the cap is needed - 1
+  };
+  const std::vector<Case> cases = {
+      {"LoadLimits::max_bytes", &LoadLimits::max_bytes, three, three.size(),
+       "the document is " + std::to_string(three.size()) + " bytes, more than " + std::to_string(three.size() - 1)},
+      {"LoadLimits::max_nodes", &LoadLimits::max_nodes, three, 3, "nodes[2]: more than 2 nodes"},
+      {"LoadLimits::max_tensor_elements", &LoadLimits::max_tensor_elements, doc(five, "[]", "[0]"), 5,
+       "nodes[0].attrs.value.data[4]: an array with more than 4 elements"},
+      // The second value's 2 elements bring the total from 3 to 5.
+      {"LoadLimits::max_total_elements", &LoadLimits::max_total_elements, two_values, 5,
+       "nodes[1].attrs.value: with this value's 2 elements, the tensor values have more than 4 elements together"},
+      // A node of 18 JSON values (the oracle counts them below).
+      {"LoadLimits::max_node_values", &LoadLimits::max_node_values, doc(five, "[]", "[0]"), 18,
+       "nodes[0].attrs.value.data[4]: more than 17 JSON values in one node"},
+      // The top-level object and its members: 10 JSON values.
+      {"LoadLimits::max_node_values", &LoadLimits::max_node_values, junk, 10,
+       "junk[1][1]: more than 9 JSON values in the document outside its nodes"},
+      // A graph document needs 6 levels for a constant's value.
+      {"LoadLimits::max_depth", &LoadLimits::max_depth, with_value, 6,
+       "nodes[0].attrs.value.shape: nested deeper than 5 levels"},
+  };
+  CHECK(json_values(nlohmann::json::parse(five)) == 18);
+  CHECK(json_values(nlohmann::json::parse(junk)) == 10);
+  for (const Case& c : cases) {
+    CAPTURE(c.limit);
+    CAPTURE(c.text);
+    LoadLimits limits;
+    limits.*c.member = c.needed;
+    // The junk document is refused, but for its unknown field.
+    const std::string accepted = error_of([&] { from_json(c.text, limits); });
+    CHECK((accepted.empty() || accepted.rfind("junk: unknown field", 0) == 0));
+    limits.*c.member = c.needed - 1;
+    CHECK(limit_error_of([&] { from_json(c.text, limits); }, c.limit, c.needed - 1) == c.error);
+  }
+
+  // A shape too large for the cap is refused before its data is read.
   const std::string huge_shape =
       doc(constant("0", R"({"dtype": "float64", "shape": [1000000, 1000000, 1000000, 1000000], "data": []})"), "[]", "[0]");
-  CHECK(error_of([&] { from_json(huge_shape); }) ==
-        "nodes[0].attrs.value.shape: shape [1000000, 1000000, 1000000, 1000000] has more than 16777216 elements "
-        "(LoadLimits::max_tensor_elements)");
+  CHECK(limit_error_of([&] { from_json(huge_shape); }, "LoadLimits::max_tensor_elements", 16'777'216) ==
+        "nodes[0].attrs.value.shape: shape [1000000, 1000000, 1000000, 1000000] has more than 16777216 elements");
+  // Sizes that overflow 64 bits when multiplied are refused too.
+  const std::string overflow = doc(
+      constant("0", R"({"dtype": "float64", "shape": [4294967296, 4294967296, 4294967296], "data": []})"), "[]", "[0]");
+  CHECK(error_of([&] { from_json(overflow); }).find("has more than 16777216 elements") != std::string::npos);
+}
 
-  small = {};
-  small.max_depth = 5;  // a graph document needs 6 levels for constant values
-  const std::string with_value = doc(constant("0", R"({"dtype": "float64", "shape": [], "data": [1]})"), "[]", "[0]");
-  CHECK_NOTHROW(from_json(with_value));
-  CHECK(error_of([&] { from_json(with_value, small); }) ==
-        "nodes[0].attrs.value.shape: nested deeper than 5 levels (LoadLimits::max_depth)");
+TEST_CASE("limits of values: each cap lets a value of its size through and refuses one more") {
+  const std::string text = "[[1, 2, 3], [4, 5, 6]]";  // 2 x 3, 9 JSON values, 2 levels
+  struct Case {
+    std::string limit;
+    std::size_t LoadLimits::*member;
+    std::size_t needed;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"LoadLimits::max_bytes", &LoadLimits::max_bytes, text.size(), "v: the value is 22 bytes, more than 21"},
+      {"LoadLimits::max_tensor_elements", &LoadLimits::max_tensor_elements, 6, "v: shape [2, 3] has more than 5 elements"},
+      {"LoadLimits::max_total_elements", &LoadLimits::max_total_elements, 6,
+       "v: with this value's 6 elements, the tensor values have more than 5 elements together"},
+      {"LoadLimits::max_node_values", &LoadLimits::max_node_values, 9, "v: [1][2]: more than 8 JSON values in the value"},
+      {"LoadLimits::max_depth", &LoadLimits::max_depth, 2, "v: [0]: nested deeper than 1 levels"},
+  };
+  CHECK(json_values(nlohmann::json::parse(text)) == 9);
+  for (const Case& c : cases) {
+    CAPTURE(c.limit);
+    LoadLimits limits;
+    limits.*c.member = c.needed;
+    CHECK(value_from_json(text, DType::float64, "v", limits).shape() == Shape{2, 3});
+    limits.*c.member = c.needed - 1;
+    CHECK(limit_error_of([&] { value_from_json(text, DType::float64, "v", limits); }, c.limit, c.needed - 1) == c.error);
+  }
+}
+
+TEST_CASE("limits: the defaults are those docs/json-format.md lists") {
+  const std::map<std::string, std::size_t LoadLimits::*> members = {
+      {"max_bytes", &LoadLimits::max_bytes},
+      {"max_nodes", &LoadLimits::max_nodes},
+      {"max_tensor_elements", &LoadLimits::max_tensor_elements},
+      {"max_total_elements", &LoadLimits::max_total_elements},
+      {"max_node_values", &LoadLimits::max_node_values},
+      {"max_depth", &LoadLimits::max_depth}};
+  std::ifstream in(docs_path("json-format.md"));
+  REQUIRE(in);
+  const LoadLimits defaults;
+  std::set<std::string> listed;
+  std::string line;
+  // | `max_nodes`           | 10,000,000    | entries of `nodes` |
+  while (std::getline(in, line)) {
+    if (line.rfind("| `max_", 0) != 0) continue;
+    const std::string name = line.substr(3, line.find('`', 3) - 3);
+    std::string digits;
+    for (char c : line.substr(line.find('|', 1) + 1, line.find('|', line.find('|', 1) + 1) - line.find('|', 1) - 1))
+      if (c >= '0' && c <= '9') digits += c;
+    CAPTURE(name);
+    REQUIRE(members.count(name) == 1);
+    CHECK(defaults.*members.at(name) == std::stoull(digits));
+    listed.insert(name);
+  }
+  CHECK(listed.size() == members.size());
 }
 
 TEST_CASE("deeply nested input is rejected cleanly, never a stack overflow") {
@@ -554,7 +713,7 @@ TEST_CASE("deeply nested input is rejected cleanly, never a stack overflow") {
   }();
   CHECK(error_of([&] { from_json(objects); }) ==
         "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a."
-        "a.a.a.a.a.a.a.a.a: nested deeper than 64 levels (LoadLimits::max_depth)");
+        "a.a.a.a.a.a.a.a.a: nested deeper than 64 levels (LoadLimits::max_depth is 64; raise it to accept larger input)");
   CHECK(error_of([&] { value_from_json(arrays, DType::float64, "x"); }).find("x: [0][0]") == 0);
   // Unterminated nesting is a syntax error, not a hang.
   CHECK(error_of([&] { from_json(std::string(n, '[')); }).find("nested deeper") != std::string::npos);

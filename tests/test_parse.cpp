@@ -191,3 +191,115 @@ TEST_CASE("long chains and deep nesting parse without recursion") {
   CHECK(error_of([&] { parse_expressions(g, std::string(n, '(') + "x"); }) ==
         "column " + std::to_string(n) + ": '(' is never closed (expected ')')");
 }
+
+namespace {
+
+/// The LimitError that `f` throws: its message (checked against its cap and
+/// value) without the note on the cap.
+template <class F> std::string limit_error_of(F&& f, const std::string& limit, std::size_t value) {
+  try {
+    f();
+  } catch (const LimitError& e) {
+    CHECK(e.limit() == limit);
+    CHECK(e.value() == value);
+    CHECK(std::string(e.what()) == e.problem() + " (" + limit + " is " + std::to_string(value) +
+                                       "; raise it to accept larger input)");
+    return e.problem();
+  } catch (const Error& e) {
+    FAIL("an Error that is not a LimitError: " << e.what());
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("limits: each cap lets an expression of its size through and refuses one more, by name") {
+  // max_nodes: the nodes the same expression adds when built with the C++
+  // builders in a new graph (shared subexpressions count once).
+  struct NodesCase {
+    std::string text;
+    std::function<Expr(Graph&)> build;
+    std::string error_column;  // where the node beyond the cap is built
+  };
+  // An undeclared name is a float64 vector of any length.
+  auto in = [](Graph& g, const char* name) { return g.input(name, DType::float64, {kSymbolic}); };
+  const std::vector<NodesCase> nodes_cases = {
+      {"x", [&](Graph& g) { return in(g, "x"); }, "column 1"},
+      {"x + y", [&](Graph& g) { return add(in(g, "x"), in(g, "y")); }, "column 3"},
+      {"x + x * x", [&](Graph& g) { const Expr x = in(g, "x"); return add(x, mul(x, x)); }, "column 3"},
+      {"relu(x, 0.1)", [&](Graph& g) { return relu(in(g, "x"), 0.1); }, "column 1"},
+      {"abs(x) > 2", [&](Graph& g) { const Expr x = in(g, "x"); return gt(abs(x), constant_like(x, 2.0)); }, "column 8"},
+      {"2 * 3", [](Graph& g) { return g.constant(6.0); }, "column 1"},
+  };
+  for (const NodesCase& c : nodes_cases) {
+    CAPTURE(c.text);
+    Graph oracle;
+    c.build(oracle);
+    const std::size_t needed = oracle.size();
+    Graph g;
+    ParseLimits limits;
+    limits.max_nodes = needed;
+    CHECK(parse_expressions(g, c.text, {}, limits)[0].is(c.build(g)));
+    CHECK(g.size() == needed);
+    Graph h;
+    limits.max_nodes = needed - 1;
+    CHECK(limit_error_of([&] { parse_expressions(h, c.text, {}, limits); }, "ParseLimits::max_nodes", needed - 1) ==
+          c.error_column + ": more than " + std::to_string(needed - 1) + " nodes");
+  }
+  // Nodes the graph has already are not counted again.
+  Graph g;
+  const Expr x = in(g, "x");
+  ParseLimits one;
+  one.max_nodes = 1;
+  CHECK(parse_expressions(g, "-x, x", {}, one)[0].is(neg(x)));
+
+  // max_depth: parentheses, calls and unary minus signs open at one point.
+  struct DepthCase {
+    std::string text;
+    std::size_t needed;
+    std::string error;  // with max_depth = needed - 1
+  };
+  const std::vector<DepthCase> depth_cases = {
+      {"(x)", 1, "column 1: nested deeper than 0 levels"},
+      {"((x) + (y))", 2, "column 2: nested deeper than 1 levels"},
+      {"abs(-(x))", 3, "column 6: nested deeper than 2 levels"},
+      {"--x * -y", 2, "column 2: nested deeper than 1 levels"},
+      {"maximum(x, abs(y)) + sum(relu(x))", 2, "column 12: nested deeper than 1 levels"},
+  };
+  for (const DepthCase& c : depth_cases) {
+    CAPTURE(c.text);
+    Graph d;
+    ParseLimits limits;
+    limits.max_depth = c.needed;
+    CHECK_NOTHROW(parse_expressions(d, c.text, {}, limits));
+    limits.max_depth = c.needed - 1;
+    CHECK(limit_error_of([&] { parse_expressions(d, c.text, {}, limits); }, "ParseLimits::max_depth", c.needed - 1) ==
+          c.error);
+  }
+  Graph flat;
+  ParseLimits zero;
+  zero.max_depth = 0;
+  CHECK_NOTHROW(parse_expressions(flat, "x + y * 2 - x / y, y > x", {}, zero));
+
+  // max_bytes: the text's length; the column is the first byte beyond it.
+  Graph b;
+  ParseLimits limits;
+  limits.max_bytes = 5;
+  CHECK_NOTHROW(parse_expressions(b, "x + y", {}, limits));
+  limits.max_bytes = 4;
+  CHECK(limit_error_of([&] { parse_expressions(b, "x + y", {}, limits); }, "ParseLimits::max_bytes", 4) ==
+        "column 5: the text is 5 bytes, more than 4");
+}
+
+TEST_CASE("limits: the defaults accept what the parser is documented to handle") {
+  const ParseLimits d;
+  // The 1,000,000-deep nesting of the test above, and a 1,000,000-term chain.
+  CHECK(d.max_depth >= 1'000'000);
+  CHECK(d.max_nodes >= 1'000'001);
+  CHECK(d.max_bytes >= 4'000'001);
+  Graph g;
+  ParseLimits limits;
+  limits.max_depth = 1'000'000;
+  CHECK(error_of([&] { parse_expressions(g, std::string(1'000'001, '(') + "x" + std::string(1'000'001, ')'), {}, limits); })
+            .rfind("column 1000001: nested deeper than 1000000 levels", 0) == 0);
+}

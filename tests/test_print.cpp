@@ -27,6 +27,15 @@ struct Pow final : Op {
 };
 RegisterOp<Pow> pow_registration;
 
+/// A user op with a string attribute and the default printed form. y = x.
+struct Label final : Op {
+  Label() : Op("test_label", 1, 1) {}
+  std::vector<AttrSpec> attr_specs() const override { return {{"label", AttrKind::string}}; }
+  TensorType infer(std::span<const TensorType> in, const Attrs&) const override { return in[0]; }
+  void compute(std::span<const Tensor* const>, const Attrs&, Tensor&) const override {}
+};
+RegisterOp<Label> label_registration;
+
 }  // namespace
 
 TEST_CASE("debugprint: relu, one node a line, shared input referred to by id") {
@@ -170,4 +179,20 @@ TEST_CASE("expr_str: one line from each op's printed form, depth-capped") {
   Expr e = x;
   for (int i = 0; i < 1'000'000; ++i) e = neg(e);
   CHECK(expr_str(e, 2) == "neg(neg(neg[id " + std::to_string(e.input(0).input(0).id()) + "]...))");
+}
+
+TEST_CASE("printers escape control characters in names and attributes: one node a line") {
+  // A name that would otherwise forge a line of its own and clear the
+  // terminal; an attribute with a tab and U+0085 (NEL, a C1 control).
+  Graph g;
+  const Expr x = g.input("x\n |y [id 9]\x1b[2J", DType::float64, {});
+  const Expr y = apply("test_label", {x}, {{"label", std::string("a\tb\xc2\x85 \xc3\xa9")}});
+  CHECK(debugprint({y}) ==
+        "test_label(label=\"a\\tb\\u0085 \xc3\xa9\") [id 1] float64[]\n"
+        " |x\\n |y [id 9]\\u001b[2J [id 0] float64[]\n");
+  CHECK(expr_str(y) == "test_label(x\\n |y [id 9]\\u001b[2J, label=\"a\\tb\\u0085 \xc3\xa9\")");
+  const std::string dot = to_dot({y});
+  CHECK(dot.find("n0 [label=\"x\\\\n |y [id 9]\\\\u001b[2J\\n[id 0] float64[]\", shape=ellipse") != std::string::npos);
+  for (const std::string& text : {debugprint({y}), dot})
+    for (char c : text) CHECK((static_cast<unsigned char>(c) >= 0x20 || c == '\n'));
 }

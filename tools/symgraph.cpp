@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <new>
 #include <sstream>
@@ -26,14 +25,26 @@ namespace {
 
 using namespace symgraph;
 
-/// Where the graph comes from, how -e inputs are declared, and the
-/// extensions to load first.
+/// Where the graph comes from, how -e inputs are declared, the extensions
+/// to load first, and the caps on what the input may ask for.
 struct Source {
   std::string file;
   std::vector<std::string> exprs;
   std::vector<std::string> vars;
   std::vector<std::string> loads;
+  LoadLimits load_limits;
+  ParseLimits parse_limits;
 };
+
+/// A LimitError in the command's terms: the option that raises the cap
+/// (LoadLimits::max_nodes is --max-nodes).
+Error limit_error(const std::string& prefix, const LimitError& e) {
+  std::string option = e.limit().substr(e.limit().find("::") + 2);
+  for (char& c : option)
+    if (c == '_') c = '-';
+  return Error(prefix + e.problem() + " (--" + option + " is " + std::to_string(e.value()) +
+               "; raise it to accept larger input)");
+}
 
 /// A function: the graph's inputs (arguments, in order) and outputs.
 struct Program {
@@ -41,17 +52,26 @@ struct Program {
   std::vector<Expr> inputs, outputs;
 };
 
-std::string read_file(const std::string& file) {
-  if (file == "-") {
-    std::ostringstream text;
-    text << std::cin.rdbuf();
-    if (std::cin.bad()) throw Error("cannot read standard input");
-    return text.str();
+/// The file's text, or standard input's for "-"; no more than `max_bytes`
+/// are read.
+std::string read_file(const std::string& file, std::size_t max_bytes) {
+  std::ifstream opened;
+  if (file != "-") {
+    opened.open(file, std::ios::binary);
+    if (!opened) throw Error("cannot open '" + file + "' for reading");
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error("cannot open '" + file + "' for reading");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error("cannot read '" + file + "'");
+  std::istream& in = file == "-" ? std::cin : opened;
+  const std::string name = file == "-" ? std::string("standard input") : "'" + file + "'";
+  std::string text;
+  char buf[65536];
+  while (in && text.size() <= max_bytes) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) throw Error("cannot read " + name);
+  if (text.size() > max_bytes)
+    throw LimitError("the document is longer than " + std::to_string(max_bytes) + " bytes", "LoadLimits::max_bytes",
+                     max_bytes);
   return text;
 }
 
@@ -108,10 +128,14 @@ std::pair<std::string, TensorType> parse_var(const std::string& spec, bool& has_
 using RawValues = std::vector<std::pair<std::string, std::string>>;
 
 /// A --input value: JSON, or a bare nan, inf, -inf.
-Tensor read_value(const std::string& name, const std::string& text, DType dtype) {
+Tensor read_value(const std::string& name, const std::string& text, DType dtype, const LoadLimits& limits) {
   std::string json = text;
   if (text == "nan" || text == "inf" || text == "-inf") json = "\"" + text + "\"";
-  return value_from_json(json, dtype, "--input " + name);
+  try {
+    return value_from_json(json, dtype, "--input " + name, limits);
+  } catch (const LimitError& e) {
+    throw limit_error("", e);
+  }
 }
 
 /// Reads the graph. For `eval` (values given), an -e input without declared
@@ -124,12 +148,20 @@ Program load(const Source& src, const RawValues* values, std::map<std::string, T
   Program p;
   if (!src.file.empty()) {
     if (!src.vars.empty()) throw Error("--var declares the inputs of -e expressions; a JSON graph declares its own");
-    const std::string text = read_file(src.file);
+    const std::string where = (src.file == "-" ? std::string("<stdin>") : src.file) + ": ";
+    std::string text;
+    try {
+      text = read_file(src.file, src.load_limits.max_bytes);
+    } catch (const LimitError& e) {
+      throw limit_error(where, e);
+    }
     LoadedGraph g;
     try {
-      g = from_json(text);
+      g = from_json(text, src.load_limits);
+    } catch (const LimitError& e) {
+      throw limit_error(where, e);
     } catch (const Error& e) {
-      throw Error((src.file == "-" ? std::string("<stdin>") : src.file) + ": " + e.what());
+      throw Error(where + e.what());
     }
     p.graph = g.graph;
     p.inputs = g.inputs;
@@ -139,7 +171,7 @@ Program load(const Source& src, const RawValues* values, std::map<std::string, T
         const Expr* input = nullptr;
         for (const Expr& e : p.inputs)
           if (e.name() == name) input = &e;
-        if (input) (*parsed)[name] = read_value(name, text_value, input->dtype());
+        if (input) (*parsed)[name] = read_value(name, text_value, input->dtype(), src.load_limits);
       }
     }
     return p;
@@ -161,17 +193,20 @@ Program load(const Source& src, const RawValues* values, std::map<std::string, T
     for (const auto& [name, text_value] : *values) {
       auto it = decl.declared.find(name);
       const DType dtype = it == decl.declared.end() ? DType::float64 : it->second.dtype;
-      Tensor v = read_value(name, text_value, dtype);
+      Tensor v = read_value(name, text_value, dtype, src.load_limits);
       if (!shaped[name]) decl.declared[name] = TensorType{dtype, Shape(v.rank(), kSymbolic)};
       (*parsed)[name] = v;
     }
   }
   for (std::size_t i = 0; i < src.exprs.size(); ++i) {
     std::vector<Expr> outs;
+    const std::string where = src.exprs.size() > 1 ? "-e #" + std::to_string(i + 1) + ": " : std::string();
     try {
-      outs = parse_expressions(p.graph, src.exprs[i], decl);
+      outs = parse_expressions(p.graph, src.exprs[i], decl, src.parse_limits);
+    } catch (const LimitError& e) {
+      throw limit_error(where, e);
     } catch (const Error& e) {
-      throw Error((src.exprs.size() > 1 ? "-e #" + std::to_string(i + 1) + ": " : std::string()) + e.what());
+      throw Error(where + e.what());
     }
     p.outputs.insert(p.outputs.end(), outs.begin(), outs.end());
   }
@@ -366,6 +401,30 @@ int symgraph::cli_main(int argc, char** argv) {
     cmd->add_option("--load", src.loads,
                     "shared object of extension ops and passes to load first (docs/adding-an-op.md); repeatable")
         ->allow_extra_args(false);
+    // Caps for untrusted input (docs/cli.md): each sets the LoadLimits and
+    // ParseLimits member of its name; the defaults are the library's.
+    CLI::App* limits = cmd->add_option_group("Limits", "caps on what the input may ask for (defaults: the library's)");
+    auto cap = [&](const std::string& option, const std::string& help, auto set) {
+      limits->add_option_function<std::size_t>(option, set, help)->type_name("N");
+    };
+    cap("--max-bytes", "bytes of a JSON document (1073741824) or of an -e expression (67108864)", [&](std::size_t v) {
+      src.load_limits.max_bytes = v;
+      src.parse_limits.max_bytes = v;
+    });
+    cap("--max-nodes", "nodes of a JSON document, or nodes an -e expression adds (10000000)", [&](std::size_t v) {
+      src.load_limits.max_nodes = v;
+      src.parse_limits.max_nodes = v;
+    });
+    cap("--max-depth", "nesting of a JSON document (64) or of an -e expression (1000000)", [&](std::size_t v) {
+      src.load_limits.max_depth = v;
+      src.parse_limits.max_depth = v;
+    });
+    cap("--max-tensor-elements", "elements of one tensor value or JSON array (16777216)",
+        [&](std::size_t v) { src.load_limits.max_tensor_elements = v; });
+    cap("--max-total-elements", "elements of a JSON document's tensor values together (67108864)",
+        [&](std::size_t v) { src.load_limits.max_total_elements = v; });
+    cap("--max-node-values", "JSON values in one node of a document, or in one --input value (33554432)",
+        [&](std::size_t v) { src.load_limits.max_node_values = v; });
   };
   auto add_format = [&](CLI::App* cmd) {
     cmd->add_option("--format", format, "output form of the graph: json (default), text or dot")
