@@ -666,9 +666,12 @@ void fill_chunk(void* dst, const void* value, std::int64_t n, std::size_t bytes)
 }
 
 double sum_chunk(const void* src, std::int64_t n, DType dtype) {
-  if (n == 0) return 0.0;
-  if (dtype == DType::float32) return static_cast<double>(In<float>(static_cast<const float*>(src), n).sum());
-  return In<double>(static_cast<const double*>(src), n).sum();
+  // The affine kernels' order of addition, so that every full sum in a
+  // kernel adds its chunk the same way (v * 1 is v).
+  constexpr int first = static_cast<int>(AffineOp::first), sum = static_cast<int>(AffineMode::sum);
+  const AffineArgs one;
+  if (dtype == DType::float32) return Affine<float, first, 0, 0, sum>::run(n, src, nullptr, nullptr, one, false);
+  return Affine<double, first, 0, 0, sum>::run(n, src, nullptr, nullptr, one, false);
 }
 
 

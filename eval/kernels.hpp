@@ -58,7 +58,8 @@ void store_chunk(void* dst, const void* src, std::int64_t n, std::size_t bytes, 
 void store_fence();
 /// dst[0..n) = *value, elements of `bytes` each.
 void fill_chunk(void* dst, const void* value, std::int64_t n, std::size_t bytes);
-/// Sum of n elements, accumulated in the element type (float or double).
+/// Sum of n elements, accumulated in the element type (float or double), in
+/// the affine kernels' order.
 double sum_chunk(const void* src, std::int64_t n, DType dtype);
 
 }  // namespace symgraph::detail
