@@ -292,7 +292,7 @@ template <class T> void small(int reps, std::vector<Result>& results) {
 template <class T> void simd_select(const T* xs, T* ys, std::int64_t lo, std::int64_t hi, T alpha) {
   namespace pk = Eigen::internal;
   using P = typename pk::packet_traits<T>::type;
-  constexpr std::int64_t W = pk::unpacket_traits<P>::size;
+  constexpr std::int64_t W = sizeof(P) / sizeof(T);
   const P a = pk::pset1<P>(alpha), zero = pk::pset1<P>(T(0));
   std::int64_t i = lo;
   for (; i + W <= hi; i += W) {

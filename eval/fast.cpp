@@ -71,10 +71,12 @@ struct PNode {
 
 struct Instr {
   KernelFn fn;                      // a plain kernel, or
-  AffineFn affine;                  // an affine one (kernels.hpp)
+  AffineFn affine;                  // an affine one, or
+  SelectFn select;                  // a select one (kernels.hpp)
   std::array<double, 3> params;     // fn's (scale's factor)
   AffineArgs args;                  // affine's
-  std::array<std::uint32_t, 3> in;  // refs
+  SelectArgs sargs;                 // select's
+  std::array<std::uint32_t, 4> in;  // refs (select: a, b, t, f)
   std::uint32_t out;                // ref; kNone for an affine kernel that only sums
   std::uint32_t sink;               // affine: the sum it adds to (index into sinks), or kNone
 };
@@ -364,6 +366,11 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
         in_ptrs[1] = ins.in[1] != kNone ? ref[ins.in[1]] : nullptr;
         in_ptrs[2] = ins.in[2] != kNone ? ref[ins.in[2]] : nullptr;
         void* out = ins.out != kNone ? const_cast<void*>(ref[ins.out]) : nullptr;
+        if (ins.select) {
+          ins.select(n, in_ptrs[0], in_ptrs[1], in_ptrs[2], ins.in[3] != kNone ? ref[ins.in[3]] : nullptr, out, ins.sargs,
+                     stream_instr[k] != 0);
+          continue;
+        }
         if (!ins.affine) {
           ins.fn(n, in_ptrs, out, ins.params.data());
           continue;
@@ -952,10 +959,16 @@ void Planner::codegen(Group& g) {
     std::array<bool, 2> scaled{false, false};
     bool has_post = false;
     AffineArgs args;
-    std::array<std::uint32_t, 3> in{kNone, kNone, kNone};  // sources
+    std::array<std::uint32_t, 4> in{kNone, kNone, kNone, kNone};  // sources
     std::array<double, 3> params{0.0, 0.0, 0.0};
     std::uint32_t sink = kNone;
     bool skip = false;
+    std::string_view op;
+    // A select instruction (a compare and a switch, fused).
+    bool select = false;
+    SelectCmp cmp = SelectCmp::gt;
+    std::array<bool, 3> constant{false, false, false};  // b, t, f
+    SelectArgs sargs;
   };
   std::vector<Plan> plan(count);
   std::vector<std::uint32_t> uses(count, 0);
@@ -965,6 +978,7 @@ void Planner::codegen(Group& g) {
     Plan& pl = plan[i];
     pl.fn = n.kernel;
     const std::string& op = n.op->name();
+    pl.op = op;
     if (op == "scale") pl.params[0] = n.attrs.get<double>("factor");
     for (std::size_t j = 0; j < n.inputs.size(); ++j) {
       pl.in[j] = operand(n.inputs[j]);
@@ -975,6 +989,8 @@ void Planner::codegen(Group& g) {
     if (op == "add") pl.aop = AffineOp::add;
     else if (op == "sub") pl.aop = AffineOp::sub;
     else if (op == "mul") pl.aop = AffineOp::mul;
+    else if (op == "maximum") pl.aop = AffineOp::maximum;
+    else if (op == "minimum") pl.aop = AffineOp::minimum;
     else if (op == "abs") pl.pre[0] = Pre::abs;
     else if (op == "sign") pl.pre[0] = Pre::sign;
     else if (op == "scale") pl.has_post = true, pl.args.post = pl.params[0];
@@ -985,8 +1001,81 @@ void Planner::codegen(Group& g) {
   // sources), and a written or summed alias pins its source.
   auto foldable = [&](std::uint32_t s) { return !(s & kLeafBit) && uses[s] == 1 && !pinned[s] && !plan[s].skip; };
   auto binary = [](const Plan& pl) { return pl.affine && pl.aop != AffineOp::first; };
+  // A one-element constant: its value (no chunk of it need be read).
+  auto scalar_constant = [&](std::uint32_t s, DType t) {
+    if (!(s & kLeafBit)) return false;
+    const PNode& n = nodes[s & ~kLeafBit];
+    return n.kind == Kind::constant && n.type.dtype == t && p.constants_[n.value].size() == 1;
+  };
+  auto constant_value = [&](std::uint32_t s) { return p.constants_[nodes[s & ~kLeafBit].value].at(0); };
+  // switch(cmp(a, b), t, f), the comparison read by the switch alone and on
+  // operands of the switch's dtype: one select instruction, with a scale of
+  // t or f that only the switch reads folded in, and one-element constants
+  // as values (c > x is x < c: a constant goes to the right).
+  auto fuse_select = [&](std::uint32_t i) {
+    const DType t = dtype_of_member(i);
+    const auto c = plan[i].in[0];
+    if (!foldable(c) || nodes[nodes[g.members[c]].inputs[0]].type.dtype != t) return;
+    struct Cmp {
+      std::string_view op;
+      SelectCmp cmp, mirrored;
+    };
+    static constexpr Cmp cmps[] = {{"gt", SelectCmp::gt, SelectCmp::lt}, {"ge", SelectCmp::ge, SelectCmp::le},
+                                   {"lt", SelectCmp::lt, SelectCmp::gt}, {"le", SelectCmp::le, SelectCmp::ge},
+                                   {"eq", SelectCmp::eq, SelectCmp::eq}};
+    const Cmp* found = nullptr;
+    for (const Cmp& e : cmps)
+      if (e.op == plan[c].op) found = &e;
+    if (!found) return;
+    Plan sel = plan[i];
+    sel.fn = nullptr;
+    sel.select = true;
+    sel.cmp = found->cmp;
+    sel.in = {plan[c].in[0], plan[c].in[1], plan[i].in[1], plan[i].in[2]};
+    if (scalar_constant(sel.in[0], t) && !scalar_constant(sel.in[1], t)) {
+      std::swap(sel.in[0], sel.in[1]);
+      sel.cmp = found->mirrored;
+    }
+    if (scalar_constant(sel.in[1], t)) {
+      sel.constant[0] = true;
+      sel.sargs.b = constant_value(sel.in[1]);
+      sel.in[1] = kNone;
+    }
+    for (std::size_t j = 0; j < 2; ++j) {
+      std::uint32_t& v = sel.in[2 + j];
+      double& factor = j == 0 ? sel.sargs.ft : sel.sargs.ff;
+      if (foldable(v) && plan[v].affine && plan[v].pre[0] == Pre::none && plan[v].pre[1] == Pre::none &&
+          !plan[v].scaled[0] && !plan[v].scaled[1]) {
+        Plan& src = plan[v];
+        if (src.aop == AffineOp::first && src.has_post) {
+          // scale(v, f)
+          factor = src.args.post;
+          src.skip = true;
+          v = src.in[0];
+        } else if (src.aop == AffineOp::mul && !src.has_post &&
+                   (scalar_constant(src.in[0], t) || scalar_constant(src.in[1], t))) {
+          // v * c or c * v: the same product as a scale by c
+          const std::size_t kc = scalar_constant(src.in[1], t) ? 1 : 0;
+          factor = constant_value(src.in[kc]);
+          src.skip = true;
+          v = src.in[1 - kc];
+        }
+      }
+      if (scalar_constant(v, t)) {
+        sel.constant[1 + j] = true;
+        (j == 0 ? sel.sargs.t : sel.sargs.f) = constant_value(v);
+        v = kNone;
+      }
+    }
+    plan[c].skip = true;
+    plan[i] = sel;
+  };
   for (std::uint32_t i = 0; i < count; ++i) {
     Plan& pl = plan[i];
+    if (pl.op == "switch" && is_float(dtype_of_member(i))) {
+      fuse_select(i);
+      continue;
+    }
     if (!pl.affine) continue;
     // A scale of an add/sub/mul: the scale's instruction does both.
     if (pl.aop == AffineOp::first && pl.pre[0] == Pre::none && !pl.scaled[0] && foldable(pl.in[0]) &&
@@ -1015,18 +1104,15 @@ void Planner::codegen(Group& g) {
       src.skip = true;
     }
   }
-  // A constant with one element as operand b (a commutative op takes it
-  // from either side): no chunk of it is read.
-  auto scalar_constant = [&](std::uint32_t s, DType t) {
-    if (!(s & kLeafBit)) return false;
-    const PNode& n = nodes[s & ~kLeafBit];
-    return n.kind == Kind::constant && n.type.dtype == t && p.constants_[n.value].size() == 1;
-  };
+  // A constant with one element as operand b (add and mul take it from
+  // either side: a + b and b + a are the same bits; not maximum and
+  // minimum, whose ties give the first operand): no chunk of it is read.
   for (std::uint32_t i = 0; i < count; ++i) {
     Plan& pl = plan[i];
     if (!binary(pl) || pl.skip) continue;
     const DType t = dtype_of_member(i);
-    if (!scalar_constant(pl.in[1], t) && pl.aop != AffineOp::sub && scalar_constant(pl.in[0], t)) {
+    const bool commutes = pl.aop == AffineOp::add || pl.aop == AffineOp::mul;
+    if (!scalar_constant(pl.in[1], t) && commutes && scalar_constant(pl.in[0], t)) {
       std::swap(pl.in[0], pl.in[1]);
       std::swap(pl.pre[0], pl.pre[1]);
       std::swap(pl.scaled[0], pl.scaled[1]);
@@ -1034,7 +1120,7 @@ void Planner::codegen(Group& g) {
     }
     if (scalar_constant(pl.in[1], t) && pl.pre[1] == Pre::none && !pl.scaled[1]) {
       pl.pre[1] = Pre::constant;
-      pl.args.c = p.constants_[nodes[pl.in[1] & ~kLeafBit].value].at(0);
+      pl.args.c = constant_value(pl.in[1]);
       pl.in[1] = kNone;
     }
   }
@@ -1065,12 +1151,13 @@ void Planner::codegen(Group& g) {
     if (!pl.affine) throw Error("compile: internal error: no affine kernel for a fused member");
   }
 
+  auto is_instr = [](const Plan& pl) { return !pl.skip && (pl.fn || pl.affine || pl.select); };
   // Last use of each computed chunk, over the folded instructions; written,
   // summed and aliased chunks live to the end of the chunk.
   constexpr std::uint32_t kForever = kNone;
   std::vector<std::uint32_t> last(count, 0);
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (plan[i].skip || (!plan[i].fn && !plan[i].affine)) continue;
+    if (!is_instr(plan[i])) continue;
     for (auto s : plan[i].in)
       if (s != kNone && !(s & kLeafBit)) last[s] = std::max(last[s], i);
   }
@@ -1084,7 +1171,7 @@ void Planner::codegen(Group& g) {
   std::vector<std::uint32_t> emitted;
   for (std::uint32_t i = 0; i < count; ++i) {
     const Plan& pl = plan[i];
-    if (pl.skip || (!pl.fn && !pl.affine)) continue;
+    if (!is_instr(pl)) continue;
     if (pl.affine && !writes(i)) {
       // Sums only: no chunk buffer.
     } else if (free_slots.empty() || pinned[i]) {
@@ -1120,16 +1207,19 @@ void Planner::codegen(Group& g) {
     Instr ins;
     ins.fn = pl.fn;
     ins.affine = nullptr;
+    ins.select = pl.select ? find_select_kernel(pl.cmp, dtype_of_member(i), pl.constant[0], pl.constant[1], pl.constant[2])
+                           : nullptr;
+    ins.sargs = pl.sargs;
     if (pl.affine) {
       const AffineMode mode = pl.sink == kNone ? AffineMode::store : writes(i) ? AffineMode::store_sum : AffineMode::sum;
       ins.affine = find_affine_kernel(pl.aop, dtype_of_member(i), pl.pre[0], pl.pre[1], mode);
     }
     ins.params = pl.params;
     ins.args = pl.args;
-    ins.in = {kNone, kNone, kNone};
+    ins.in = {kNone, kNone, kNone, kNone};
     ins.out = slot[i] == kNone ? kNone : nl + slot[i];
     ins.sink = pl.sink;
-    for (std::size_t j = 0; j < 3; ++j)
+    for (std::size_t j = 0; j < 4; ++j)
       if (pl.in[j] != kNone) ins.in[j] = ref_of(pl.in[j]);
     instr_of[i] = static_cast<std::uint32_t>(g.code.size());
     g.code.push_back(ins);
@@ -1144,7 +1234,7 @@ void Planner::codegen(Group& g) {
     if (nodes[g.members[i]].buffer == kNone) continue;
     const auto s = source[i];
     Group::Out out{ref_of(s), g.members[i], kNone};
-    if (!(s & kLeafBit) && plan[s].affine && uses[s] == 0 && !sum_chunk_reads[s] && stores_of[s] == 1)
+    if (!(s & kLeafBit) && (plan[s].affine || plan[s].select) && uses[s] == 0 && !sum_chunk_reads[s] && stores_of[s] == 1)
       out.instr = instr_of[s];
     g.stores.push_back(out);
   }

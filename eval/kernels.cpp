@@ -465,17 +465,32 @@ template <class T, int Op, int PA, int PB, int Mode> struct Affine {
   static constexpr bool kStore = Mode != static_cast<int>(AffineMode::sum);
   static constexpr bool kSum = Mode != static_cast<int>(AffineMode::store);
 
+  // maximum and minimum as the reference computes them: the first operand
+  // on a tie (so maximum(-0, +0) = -0) and when it is NaN, else the larger
+  // (smaller); a NaN second operand is not larger, so it is taken too.
   static T op_scalar(T a, T b) {
     if constexpr (Op == static_cast<int>(AffineOp::add)) return a + b;
     else if constexpr (Op == static_cast<int>(AffineOp::sub)) return a - b;
     else if constexpr (Op == static_cast<int>(AffineOp::mul)) return a * b;
+    else if constexpr (Op == static_cast<int>(AffineOp::maximum)) return (a >= b || a != a) ? a : b;
+    else if constexpr (Op == static_cast<int>(AffineOp::minimum)) return (a <= b || a != a) ? a : b;
     else return a;
   }
   static P op_packet(P a, P b) {
-    if constexpr (Op == static_cast<int>(AffineOp::add)) return pk::padd(a, b);
-    else if constexpr (Op == static_cast<int>(AffineOp::sub)) return pk::psub(a, b);
-    else if constexpr (Op == static_cast<int>(AffineOp::mul)) return pk::pmul(a, b);
-    else return a;
+    if constexpr (Op == static_cast<int>(AffineOp::add)) {
+      return pk::padd(a, b);
+    } else if constexpr (Op == static_cast<int>(AffineOp::sub)) {
+      return pk::psub(a, b);
+    } else if constexpr (Op == static_cast<int>(AffineOp::mul)) {
+      return pk::pmul(a, b);
+    } else if constexpr (Op == static_cast<int>(AffineOp::maximum)) {
+      // b where !(a >= b) and a is not NaN.
+      return pk::pselect(pk::pand(pk::pcmp_lt_or_nan(a, b), pk::pcmp_eq(a, a)), b, a);
+    } else if constexpr (Op == static_cast<int>(AffineOp::minimum)) {
+      return pk::pselect(pk::pand(pk::pcmp_lt_or_nan(b, a), pk::pcmp_eq(a, a)), b, a);
+    } else {
+      return a;
+    }
   }
 
   template <bool Stream> static T loop(I64 n, const T* a, const T* b, T* y, const AffineArgs& args) {
@@ -535,7 +550,67 @@ template <class T, int Op, int PA, int PB, int Mode> struct Affine {
   }
 };
 
-constexpr int kPreA = 3, kPreB = 4, kOps = 4, kModes = 3;
+/// y = cmp(a, b) ? t * ft : f * ff, each of b, t, f possibly a constant:
+/// a comparison, the scales of the branches and the switch in one pass.
+template <class T, int Cmp, bool CB, bool CT, bool CF> struct Select {
+  using P = Packet<T>;
+  static constexpr I64 W = pk::unpacket_traits<P>::size;
+
+  static bool cmp_scalar(T a, T b) {
+    if constexpr (Cmp == static_cast<int>(SelectCmp::gt)) return a > b;
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::ge)) return a >= b;
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::lt)) return a < b;
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::le)) return a <= b;
+    else return a == b;
+  }
+  // Ordered comparisons: false when either side is NaN.
+  static P cmp_packet(P a, P b) {
+    if constexpr (Cmp == static_cast<int>(SelectCmp::gt)) return pk::pcmp_lt(b, a);
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::ge)) return pk::pcmp_le(b, a);
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::lt)) return pk::pcmp_lt(a, b);
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::le)) return pk::pcmp_le(a, b);
+    else return pk::pcmp_eq(a, b);
+  }
+
+  template <bool Stream>
+  static void loop(I64 n, const T* a, const T* b, const T* t, const T* f, T* y, const SelectArgs& args) {
+    const T cb = static_cast<T>(args.b), ct = static_cast<T>(args.t), cf = static_cast<T>(args.f),
+            ft = static_cast<T>(args.ft), ff = static_cast<T>(args.ff);
+    const P pcb = pk::pset1<P>(cb), pct = pk::pset1<P>(ct), pcf = pk::pset1<P>(cf), pft = pk::pset1<P>(ft),
+            pff = pk::pset1<P>(ff);
+    I64 i = 0;
+    for (; i + W <= n; i += W) {
+      const P vb = CB ? pcb : pk::ploadu<P>(b + i);
+      const P vt = CT ? pct : pk::pmul(pk::ploadu<P>(t + i), pft);
+      const P vf = CF ? pcf : pk::pmul(pk::ploadu<P>(f + i), pff);
+      const P r = pk::pselect(cmp_packet(pk::ploadu<P>(a + i), vb), vt, vf);
+      if constexpr (Stream) stream_packet<T>(y + i, r);
+      else pk::pstoreu(y + i, r);
+    }
+    for (; i < n; ++i) {
+      const T vt = CT ? ct : t[i] * ft, vf = CF ? cf : f[i] * ff;
+      y[i] = cmp_scalar(a[i], CB ? cb : b[i]) ? vt : vf;
+    }
+  }
+
+  static void run(I64 n, const void* a, const void* b, const void* t, const void* f, void* out, const SelectArgs& args,
+                  bool stream) {
+    auto* y = static_cast<T*>(out);
+    const auto* pa = static_cast<const T*>(a);
+    const auto* pb = static_cast<const T*>(b);
+    const auto* pt = static_cast<const T*>(t);
+    const auto* pf = static_cast<const T*>(f);
+    if (stream && reinterpret_cast<std::uintptr_t>(y) % sizeof(P) == 0) loop<true>(n, pa, pb, pt, pf, y, args);
+    else loop<false>(n, pa, pb, pt, pf, y, args);
+  }
+};
+
+/// Index: cmp * 8 + const_b * 4 + const_t * 2 + const_f.
+template <class T, std::size_t... I> constexpr std::array<SelectFn, sizeof...(I)> select_table(std::index_sequence<I...>) {
+  return {&Select<T, static_cast<int>(I / 8), (I / 4) % 2 == 1, (I / 2) % 2 == 1, I % 2 == 1>::run...};
+}
+
+constexpr int kPreA = 3, kPreB = 4, kOps = 6, kModes = 3;
 /// Index: ((op * kPreA + pre_a) * kPreB + pre_b) * kModes + mode.
 template <class T, std::size_t I> constexpr AffineFn affine_entry() {
   constexpr int mode = static_cast<int>(I % kModes), pb = static_cast<int>(I / kModes % kPreB),
@@ -607,6 +682,14 @@ AffineFn find_affine_kernel(AffineOp op, DType dtype, Pre pre_a, Pre pre_b, Affi
   static constexpr auto f64 = affine_table<double>(std::make_index_sequence<size>{});
   const auto i = static_cast<std::size_t>(((static_cast<int>(op) * kPreA + static_cast<int>(pre_a)) * kPreB +
                                            static_cast<int>(pre_b)) * kModes + static_cast<int>(mode));
+  return dtype == DType::float32 ? f32[i] : f64[i];
+}
+
+SelectFn find_select_kernel(SelectCmp cmp, DType dtype, bool const_b, bool const_t, bool const_f) {
+  if (!is_float(dtype)) return nullptr;
+  static constexpr auto f32 = select_table<float>(std::make_index_sequence<40>{});
+  static constexpr auto f64 = select_table<double>(std::make_index_sequence<40>{});
+  const auto i = static_cast<std::size_t>(static_cast<int>(cmp) * 8 + (const_b ? 4 : 0) + (const_t ? 2 : 0) + (const_f ? 1 : 0));
   return dtype == DType::float32 ? f32[i] : f64[i];
 }
 

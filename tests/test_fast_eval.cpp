@@ -299,7 +299,9 @@ TEST_CASE("affine kernels equal the portable kernels of the ops they replace") {
   using namespace detail;
   // The oracle: one portable kernel per op, in the order the graph runs them.
   auto portable = [](const char* op, DType t) {
-    std::vector<DType> ins(std::string_view(op) == "add" || std::string_view(op) == "sub" || std::string_view(op) == "mul" ? 2 : 1, t);
+    const std::string_view name = op;
+    const bool unary = name == "abs" || name == "sign" || name == "scale";
+    std::vector<DType> ins(unary ? 1 : 2, t);
     return find_kernel(op, ins, t, KernelSet::portable);
   };
   auto run1 = [](KernelFn fn, std::int64_t n, const void* a, const void* b, void* out, double param) {
@@ -323,9 +325,9 @@ TEST_CASE("affine kernels equal the portable kernels of the ops they replace") {
         b.data<double>()[i] = sb;
       }
     }
-    const char* op_names[] = {"add", "sub", "mul", nullptr};
+    const char* op_names[] = {"add", "sub", "mul", nullptr, "maximum", "minimum"};
     const char* pre_names[] = {nullptr, "abs", "sign"};
-    for (int op = 0; op < 4; ++op)
+    for (int op = 0; op < 6; ++op)
       for (int pa = 0; pa < 3; ++pa)
         for (int pb = 0; pb < 4; ++pb)
           for (int scaled = 0; scaled < 2; ++scaled) {
@@ -402,6 +404,115 @@ TEST_CASE("affine kernels equal the portable kernels of the ops they replace") {
               }
             }
           }
+  }
+}
+
+TEST_CASE("select kernels equal a comparison, scales and a switch run one by one") {
+  using namespace detail;
+  for (DType t : {DType::float32, DType::float64}) {
+    const std::int64_t k = 16, n = k * k + 37;
+    std::mt19937 rng(29);
+    Tensor a = random_tensor(t, {n}, rng), b = random_tensor(t, {n}, rng), tv = random_tensor(t, {n}, rng),
+           fv = random_tensor(t, {n}, rng);
+    for (std::int64_t i = 0; i < k * k; ++i) {
+      const auto sa = special_values<double>()[static_cast<std::size_t>(i / k)];
+      const auto sb = special_values<double>()[static_cast<std::size_t>(i % k)];
+      if (t == DType::float32) {
+        a.data<float>()[i] = static_cast<float>(sa);
+        b.data<float>()[i] = static_cast<float>(sb);
+      } else {
+        a.data<double>()[i] = sa;
+        b.data<double>()[i] = sb;
+      }
+    }
+    const char* cmps[] = {"gt", "ge", "lt", "le", "eq"};
+    auto kernel = [&](const char* op, std::vector<DType> ins, DType out) {
+      return find_kernel(op, ins, out, KernelSet::portable);
+    };
+    for (int cmp = 0; cmp < 5; ++cmp)
+      for (int consts = 0; consts < 8; ++consts) {
+        const bool cb = consts & 4, ct = consts & 2, cf = consts & 1;
+        SelectArgs args;
+        args.b = 0.0;  // constants: b = +0, t = -2, f = NaN
+        args.t = -2.0;
+        args.f = NAN;
+        args.ft = 0.5;
+        args.ff = consts % 3 == 0 ? 1.0 : -3.0;
+        auto filled = [&](const Tensor& v, bool constant, double c) {
+          Tensor out(t, {n});
+          for (std::int64_t i = 0; i < n; ++i) {
+            const double x = constant ? c : v.at(i);
+            if (t == DType::float32) out.data<float>()[i] = static_cast<float>(x);
+            else out.data<double>()[i] = x;
+          }
+          return out;
+        };
+        // Oracle: compare, scale each branch, switch.
+        const Tensor bb = filled(b, cb, args.b), tt = filled(tv, ct, args.t), ff = filled(fv, cf, args.f);
+        Tensor cond(DType::boolean, {n}), ts(t, {n}), fs(t, {n}), want(t, {n});
+        const void* in2[3] = {a.raw(), bb.raw(), nullptr};
+        kernel(cmps[cmp], {t, t}, DType::boolean)(n, in2, cond.raw(), nullptr);
+        auto scaled = [&](const Tensor& v, bool constant, double f, Tensor& out) {
+          const double params[3] = {f, 0, 0};
+          const void* in1[3] = {v.raw(), nullptr, nullptr};
+          if (constant) std::memcpy(out.raw(), v.raw(), v.nbytes());
+          else kernel("scale", {t}, t)(n, in1, out.raw(), params);
+        };
+        scaled(tt, ct, args.ft, ts);
+        scaled(ff, cf, args.ff, fs);
+        const void* in3[3] = {cond.raw(), ts.raw(), fs.raw()};
+        kernel("switch", {DType::boolean, t, t}, t)(n, in3, want.raw(), nullptr);
+        const SelectFn fn = find_select_kernel(static_cast<SelectCmp>(cmp), t, cb, ct, cf);
+        REQUIRE(static_cast<bool>(fn));
+        for (std::int64_t len : {n, std::int64_t{31}, std::int64_t{1}, std::int64_t{0}})
+          for (int stream = 0; stream < 2; ++stream)
+            for (int shift = 0; shift < 2; ++shift) {
+              Tensor got(t, {n + 1});
+              std::byte* out = static_cast<std::byte*>(got.raw()) + shift * dtype_size(t);
+              fn(len, a.raw(), cb ? nullptr : b.raw(), ct ? nullptr : tv.raw(), cf ? nullptr : fv.raw(), out, args, stream);
+              store_fence();
+              Tensor gl(t, {len}), wl(t, {len});
+              std::memcpy(gl.raw(), out, gl.nbytes());
+              std::memcpy(wl.raw(), want.raw(), wl.nbytes());
+              std::string why;
+              INFO(dtype_name(t) << " " << cmps[cmp] << " consts " << consts << " len " << len << " stream " << stream);
+              CHECK_MESSAGE(same_values(gl, wl, &why), why);
+            }
+      }
+  }
+}
+
+TEST_CASE("switch forms fuse into one pass and equal the reference") {
+  std::mt19937 rng(41);
+  for (DType t : {DType::float32, DType::float64}) {
+    Graph g;
+    Expr x = g.input("x", t, {kSymbolic});
+    Expr y = g.input("y", t, {kSymbolic});
+    struct Case {
+      Expr e;
+      std::size_t passes;
+    };
+    const Case cases[] = {
+        {where(x > 0.0, x, 0.1 * x), 1},           // leaky relu, select form
+        {where(0.0 < x, x, scale(x, 0.1)), 1},     // the constant on the left
+        {where(x <= y, scale(y, -2.0), constant_like(y, 1.5)), 1},  // a constant branch
+        {where(x >= 0.0, y, constant_like(y, 0.0)), 1},
+        {maximum(x, scale(x, 0.1)), 1},            // leaky relu, max form
+        {minimum(scale(abs(x), 3.0), y), 1},
+        {maximum(constant_like(x, 0.0), x), 1},    // a constant first: not swapped (ties)
+        {where(eq(x, y), x, y) + where(x > 0.0, x, y), 3},  // one comparison fused per switch, add separate
+    };
+    for (const Case& c : cases) {
+      Function f = compile_fast({x, y}, {c.e});
+      INFO(debugprint({c.e}) << f.describe());
+      CHECK(f.num_steps() == 1);
+      CHECK(f.describe().find("in " + std::to_string(c.passes) + " pass") != std::string::npos);
+      Function ref = compile_reference({x, y}, {c.e});
+      for (std::int64_t n : {0, 1, 33, 1000}) {
+        const std::vector<Tensor> args = {random_tensor(t, {n}, rng), random_tensor(t, {n}, rng)};
+        check_same(f(args), ref(args), "n=" + std::to_string(n));
+      }
+    }
   }
 }
 
