@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <queue>
 
 #include "symgraph/core/registry.hpp"
@@ -1008,6 +1009,16 @@ void Planner::codegen(Group& g) {
     return n.kind == Kind::constant && n.type.dtype == t && p.constants_[n.value].size() == 1;
   };
   auto constant_value = [&](std::uint32_t s) { return p.constants_[nodes[s & ~kLeafBit].value].at(0); };
+  // Which operand of a plain product v * c or c * v is the one-element constant c.
+  auto constant_factor = [&](const Plan& pl) -> std::optional<std::size_t> {
+    if (!pl.affine || pl.aop != AffineOp::mul || pl.has_post || pl.pre[0] != Pre::none || pl.pre[1] != Pre::none ||
+        pl.scaled[0] || pl.scaled[1])
+      return std::nullopt;
+    const DType t = pl.in[0] & kLeafBit ? nodes[pl.in[0] & ~kLeafBit].type.dtype : dtype_of_member(pl.in[0]);
+    if (scalar_constant(pl.in[1], t)) return 1;
+    if (scalar_constant(pl.in[0], t)) return 0;
+    return std::nullopt;
+  };
   // switch(cmp(a, b), t, f), the comparison read by the switch alone and on
   // operands of the switch's dtype: one select instruction, with a scale of
   // t or f that only the switch reads folded in, and one-element constants
@@ -1052,13 +1063,11 @@ void Planner::codegen(Group& g) {
           factor = src.args.post;
           src.skip = true;
           v = src.in[0];
-        } else if (src.aop == AffineOp::mul && !src.has_post &&
-                   (scalar_constant(src.in[0], t) || scalar_constant(src.in[1], t))) {
-          // v * c or c * v: the same product as a scale by c
-          const std::size_t kc = scalar_constant(src.in[1], t) ? 1 : 0;
-          factor = constant_value(src.in[kc]);
+        } else if (const auto kc = constant_factor(src)) {
+          // v * c or c * v: the same product as a scale by c.
+          factor = constant_value(src.in[*kc]);
           src.skip = true;
-          v = src.in[1 - kc];
+          v = src.in[1 - *kc];
         }
       }
       if (scalar_constant(v, t)) {
@@ -1096,12 +1105,20 @@ void Planner::codegen(Group& g) {
       const auto s = pl.in[ju];
       if (!foldable(s) || pl.pre[ju] != Pre::none || pl.scaled[ju]) continue;
       Plan& src = plan[s];
-      if (!src.affine || src.aop != AffineOp::first || src.scaled[0]) continue;
-      pl.pre[ju] = src.pre[0];
-      pl.scaled[ju] = src.has_post;
-      (ju == 0 ? pl.args.fa : pl.args.fb) = src.args.post;
-      pl.in[ju] = src.in[0];
-      src.skip = true;
+      if (!src.affine || src.scaled[0]) continue;
+      if (src.aop == AffineOp::first) {
+        pl.pre[ju] = src.pre[0];
+        pl.scaled[ju] = src.has_post;
+        (ju == 0 ? pl.args.fa : pl.args.fb) = src.args.post;
+        pl.in[ju] = src.in[0];
+        src.skip = true;
+      } else if (const auto kc = constant_factor(src)) {
+        // v * c or c * v: the same product as a scale by c.
+        pl.scaled[ju] = true;
+        (ju == 0 ? pl.args.fa : pl.args.fb) = constant_value(src.in[*kc]);
+        pl.in[ju] = src.in[1 - *kc];
+        src.skip = true;
+      }
     }
   }
   // A constant with one element as operand b (add and mul take it from

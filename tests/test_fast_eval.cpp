@@ -498,6 +498,7 @@ TEST_CASE("switch forms fuse into one pass and equal the reference") {
         {where(x <= y, scale(y, -2.0), constant_like(y, 1.5)), 1},  // a constant branch
         {where(x >= 0.0, y, constant_like(y, 0.0)), 1},
         {maximum(x, scale(x, 0.1)), 1},            // leaky relu, max form
+        {maximum(x, 0.1 * x), 1},                  // the product with a constant, a scale
         {minimum(scale(abs(x), 3.0), y), 1},
         {maximum(constant_like(x, 0.0), x), 1},    // a constant first: not swapped (ties)
         {where(eq(x, y), x, y) + where(x > 0.0, x, y), 3},  // one comparison fused per switch, add separate
