@@ -118,10 +118,11 @@ template <class T> struct Bench {
   /// `outputs`, `eigen(x, y, begin, end)` writing y[begin, end).
   void elementwise(const std::string& name, Graph& g, const Expr& in, const std::vector<Expr>& outputs,
                    const std::function<void(const T*, T*, std::int64_t, std::int64_t)>& eigen, int threads,
-                   int batch = 1, const std::string& baseline = "eigen") {
+                   int batch = 1, const std::string& baseline = "eigen", const Pipeline& pipeline = Pipeline::standard()) {
     if (!selected(name)) return;
     CompileOptions opt;
     opt.num_threads = threads;
+    opt.pipeline = pipeline;
     Function f = compile({in}, outputs, opt);
     (void)g;
     const std::vector<Tensor> args = {x_tensor};
@@ -286,10 +287,26 @@ template <class T> void small(int reps, std::vector<Result>& results) {
   }, 1, 2000);
 }
 
+/// switch(x > 0, x, alpha * x) with SIMD blends (Eigen's packet functions),
+/// the vectorised select Eigen 3.4's select() is not.
+template <class T> void simd_select(const T* xs, T* ys, std::int64_t lo, std::int64_t hi, T alpha) {
+  namespace pk = Eigen::internal;
+  using P = typename pk::packet_traits<T>::type;
+  constexpr std::int64_t W = sizeof(P) / sizeof(T);
+  const P a = pk::pset1<P>(alpha), zero = pk::pset1<P>(T(0));
+  std::int64_t i = lo;
+  for (; i + W <= hi; i += W) {
+    const P v = pk::ploadu<P>(xs + i);
+    pk::pstoreu(ys + i, pk::pselect(pk::pcmp_lt(zero, v), v, pk::pmul(a, v)));
+  }
+  for (; i < hi; ++i) ys[i] = xs[i] > T(0) ? xs[i] : alpha * xs[i];
+}
+
 /// On a CPU, is the abs form faster than max / select? The three forms of
-/// leaky relu, each fused and vectorised by symgraph, in cache (10^4
-/// elements) and streaming (10^7); the "eigen" column is Eigen 3.4's own
-/// version of the same form.
+/// leaky relu, compiled as written (no optimizer: relu-to-abs would turn the
+/// other two into the abs form), each fused and vectorised by symgraph, in
+/// cache (10^4 elements) and streaming (10^7); the baselines are Eigen 3.4's
+/// own version of the same form, and for select also a SIMD-blend loop.
 template <class T> void forms(int reps, std::vector<Result>& results) {
   for (std::int64_t n : {std::int64_t{10000}, std::int64_t{10000000}}) {
     Bench<T> b(n, reps, results);
@@ -298,17 +315,22 @@ template <class T> void forms(int reps, std::vector<Result>& results) {
     const T alpha = static_cast<T>(kAlpha), f1 = b.f1, f2 = b.f2;
     const std::string suffix = n == 10000 ? "_1e4" : "_1e7";
     const int batch = n == 10000 ? 200 : 1;
+    const Pipeline as_written = Pipeline::none();
     b.elementwise("form_abs" + suffix, g, x, {relu(x, kAlpha)}, [f1, f2](const T* xs, T* ys, std::int64_t lo, std::int64_t hi) {
       Map<T>(ys + lo, hi - lo) = f1 * CMap<T>(xs + lo, hi - lo) + f2 * CMap<T>(xs + lo, hi - lo).abs();
-    }, 1, batch);
-    b.elementwise("form_select" + suffix, g, x, {where(x > 0.0, x, kAlpha * x)}, [alpha](const T* xs, T* ys, std::int64_t lo, std::int64_t hi) {
+    }, 1, batch, "eigen", as_written);
+    const Expr select_form = where(x > 0.0, x, kAlpha * x);
+    b.elementwise("form_select" + suffix, g, x, {select_form}, [alpha](const T* xs, T* ys, std::int64_t lo, std::int64_t hi) {
       const auto v = CMap<T>(xs + lo, hi - lo);
       Map<T>(ys + lo, hi - lo) = (v > T(0)).select(v, alpha * v);
-    }, 1, batch, "eigen_select");
+    }, 1, batch, "eigen_select", as_written);
+    b.elementwise("form_select" + suffix, g, x, {select_form}, [alpha](const T* xs, T* ys, std::int64_t lo, std::int64_t hi) {
+      simd_select(xs, ys, lo, hi, alpha);
+    }, 1, batch, "simd_select", as_written);
     b.elementwise("form_max" + suffix, g, x, {maximum(x, kAlpha * x)}, [alpha](const T* xs, T* ys, std::int64_t lo, std::int64_t hi) {
       const auto v = CMap<T>(xs + lo, hi - lo);
       Map<T>(ys + lo, hi - lo) = v.max(alpha * v);
-    }, 1, batch, "eigen_max");
+    }, 1, batch, "eigen_max", as_written);
   }
 }
 

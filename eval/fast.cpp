@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <queue>
 
 #include "symgraph/core/registry.hpp"
@@ -70,23 +71,30 @@ struct PNode {
 };
 
 struct Instr {
-  KernelFn fn;
-  std::array<double, 3> params;
-  std::array<std::uint32_t, 3> in;  // refs
-  std::uint32_t out;                // ref
+  KernelFn fn;                      // a plain kernel, or
+  AffineFn affine;                  // an affine one, or
+  SelectFn select;                  // a select one (kernels.hpp)
+  std::array<double, 3> params;     // fn's (scale's factor)
+  AffineArgs args;                  // affine's
+  SelectArgs sargs;                 // select's
+  std::array<std::uint32_t, 4> in;  // refs (select: a, b, t, f)
+  std::uint32_t out;                // ref; kNone for an affine kernel that only sums
+  std::uint32_t sink;               // affine: the sum it adds to (index into sinks), or kNone
 };
 
 struct Group {
   std::vector<std::uint32_t> members;  // plan nodes, topological
   std::vector<std::uint32_t> leaves;   // plan nodes read from buffers (ref = position)
-  std::vector<std::uint32_t> member_ref;
   std::vector<Instr> code;
   struct Out {
     std::uint32_t ref;
     std::uint32_t node;
+    /// stores: the affine instruction computing the value, when it may
+    /// write it to the destination with streaming stores itself.
+    std::uint32_t instr = kNone;
   };
   std::vector<Out> stores;  // members written to their buffers
-  std::vector<Out> sinks;   // full sums (node = the sum node)
+  std::vector<Out> sinks;   // full sums (node = the sum node); ref kNone: added by its instruction
   std::uint32_t num_scratch = 0;
   std::vector<std::uint32_t> sum_to_members;  // need operand shape == own shape
 };
@@ -280,12 +288,15 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
   }
   // A non-streaming store of a computed member writes the destination
   // directly: its chunk buffer (its own, see codegen) is pointed there.
-  std::vector<char> direct(g.stores.size(), 0);
+  // A streamed store is computed into the chunk buffer and copied out with
+  // store_chunk, unless its affine instruction can stream it itself.
+  std::vector<char> direct(g.stores.size(), 0), stream_instr(g.code.size(), 0);
   for (std::size_t s = 0; s < g.stores.size(); ++s) {
     const auto r = g.stores[s].ref;
     bool first = true;
     for (std::size_t e = 0; e < s; ++e) first = first && g.stores[e].ref != r;
-    direct[s] = !dsts[s].stream && r >= num_leaves && first;
+    direct[s] = (!dsts[s].stream || g.stores[s].instr != kNone) && r >= num_leaves && first;
+    if (direct[s] && dsts[s].stream) stream_instr[g.stores[s].instr] = 1;
   }
   const std::int64_t num_tasks = (total + kTask - 1) / kTask;
   std::vector<double> partials(static_cast<std::size_t>(num_tasks) * g.sinks.size(), 0.0);
@@ -310,6 +321,12 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
     std::vector<std::int64_t> offset(num_leaves, 0);
     double* acc = g.sinks.empty() ? nullptr : &partials[static_cast<std::size_t>(task) * g.sinks.size()];
     const void* in_ptrs[3];
+    // A chunk's sum, accumulated in the element type like the reference's sum.
+    auto add_partial = [&](std::size_t s, double c) {
+      acc[s] = nodes_[g.sinks[s].node].type.dtype == DType::float32
+                   ? static_cast<double>(static_cast<float>(acc[s]) + static_cast<float>(c))
+                   : acc[s] + c;
+    };
 
     for (std::int64_t p = begin; p < end;) {
       const std::int64_t row = p / gr.inner, col = p % gr.inner;
@@ -327,10 +344,10 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
         const Leaf& l = leaves[k];
         if (l.contiguous) {
           const std::byte* src = l.base + static_cast<std::size_t>(offset[k] + col) * l.bytes;
+          // Read in place. No software prefetch: the hardware prefetchers
+          // follow these sequential streams, and prefetching each line of the
+          // next chunk measured slower (docs/performance.md).
           ref[k] = src;
-          // The next chunk of this run, requested while this one computes.
-          const std::int64_t ahead = std::min(kChunk, gr.inner - col - n);
-          if (ahead > 0) prefetch_range(src + static_cast<std::size_t>(n) * l.bytes, static_cast<std::size_t>(ahead) * l.bytes);
         } else {
           const std::byte* src = l.base + static_cast<std::size_t>(offset[k]) * l.bytes;
           std::byte* buf = fill_area + k * kChunk * 8;
@@ -344,23 +361,31 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
       }
       for (std::size_t s = 0; s < g.stores.size(); ++s)
         if (direct[s]) ref[g.stores[s].ref] = dsts[s].base + static_cast<std::size_t>(p) * dsts[s].bytes;
-      for (const Instr& ins : g.code) {
+      for (std::size_t k = 0; k < g.code.size(); ++k) {
+        const Instr& ins = g.code[k];
         in_ptrs[0] = ref[ins.in[0]];
         in_ptrs[1] = ins.in[1] != kNone ? ref[ins.in[1]] : nullptr;
         in_ptrs[2] = ins.in[2] != kNone ? ref[ins.in[2]] : nullptr;
-        ins.fn(n, in_ptrs, const_cast<void*>(ref[ins.out]), ins.params.data());
+        void* out = ins.out != kNone ? const_cast<void*>(ref[ins.out]) : nullptr;
+        if (ins.select) {
+          ins.select(n, in_ptrs[0], in_ptrs[1], in_ptrs[2], ins.in[3] != kNone ? ref[ins.in[3]] : nullptr, out, ins.sargs,
+                     stream_instr[k] != 0);
+          continue;
+        }
+        if (!ins.affine) {
+          ins.fn(n, in_ptrs, out, ins.params.data());
+          continue;
+        }
+        const double c = ins.affine(n, in_ptrs[0], in_ptrs[1], out, ins.args, stream_instr[k] != 0);
+        if (ins.sink != kNone) add_partial(ins.sink, c);
       }
       for (std::size_t s = 0; s < g.stores.size(); ++s) {
         if (direct[s]) continue;
         const Dst& d = dsts[s];
         store_chunk(d.base + static_cast<std::size_t>(p) * d.bytes, ref[g.stores[s].ref], n, d.bytes, d.stream);
       }
-      for (std::size_t s = 0; s < g.sinks.size(); ++s) {
-        const DType t = nodes_[g.sinks[s].node].type.dtype;
-        const double c = sum_chunk(ref[g.sinks[s].ref], n, t);
-        // Accumulated in the element type, like the reference's sum.
-        acc[s] = t == DType::float32 ? static_cast<double>(static_cast<float>(acc[s]) + static_cast<float>(c)) : acc[s] + c;
-      }
+      for (std::size_t s = 0; s < g.sinks.size(); ++s)
+        if (g.sinks[s].ref != kNone) add_partial(s, sum_chunk(ref[g.sinks[s].ref], n, nodes_[g.sinks[s].node].type.dtype));
       p += n;
     }
     if (any_stream) store_fence();
@@ -867,10 +892,18 @@ void Planner::emit() {
   for (auto& g : p.groups_) codegen(g);
 }
 
-/// One kernel's instructions. Members are evaluated in order; a member that
-/// only feeds one add/sub/mul (abs, scale, or scale of abs) is folded into
-/// that op's affine kernel, and so is an add/sub/mul that only feeds a scale
-/// (relu's 0.5 * (x + |x|) and leaky relu's f1 * x + f2 * |x| are one pass).
+/// One kernel's instructions. Members are evaluated in order, and chains of
+/// add, sub, mul, scale, abs and sign collapse into affine instructions
+/// y = op(pre_a(a) * fa, pre_b(b) * fb) * post (kernels.hpp), each one pass
+/// over the chunk:
+/// - an abs, sign, scale, or scale of abs or sign, that only feeds one
+///   affine instruction becomes that instruction's operand transform;
+/// - a scale of an add/sub/mul that only feeds it becomes its `post`;
+/// - a one-element constant operand becomes the constant c (no chunk read);
+/// - a full sum of an affine instruction's result is added up by the
+///   instruction itself, which then stores nothing if nothing else reads it.
+/// relu's 0.5 * (x + |x|), leaky relu's f1 * x + f2 * |x| and their gradient
+/// f2 * sign(x) + f1 are one instruction each.
 void Planner::codegen(Group& g) {
   auto& nodes = p.nodes_;
   const auto count = static_cast<std::uint32_t>(g.members.size());
@@ -880,6 +913,8 @@ void Planner::codegen(Group& g) {
   leaf_slot.resize(nodes.size(), kNone);
   for (std::uint32_t i = 0; i < count; ++i) member_slot[g.members[i]] = i;
   auto member_of = [&](std::uint32_t node) { return member_slot[node]; };
+  // Leaves get refs only when an emitted instruction, store or sum reads
+  // them (a constant folded into an instruction is not read).
   auto leaf = [&](std::uint32_t node) {
     if (leaf_slot[node] == kNone) {
       leaf_slot[node] = static_cast<std::uint32_t>(g.leaves.size());
@@ -888,41 +923,53 @@ void Planner::codegen(Group& g) {
     return leaf_slot[node];
   };
   // What each member's chunk is: its own (kernel members), or an operand's
-  // (aliases): a member index, or a leaf ref with the high bit set.
+  // (aliases): a member index, or a leaf's plan node with the high bit set.
   constexpr std::uint32_t kLeafBit = 1u << 31;
   std::vector<std::uint32_t> source(count);
-  // pinned: written out or summed (directly or through an alias), so its
-  // chunk lives to the end and has a buffer of its own.
-  std::vector<char> pinned(count, 0);
+  // stored: written out (directly or through an alias); pinned: stored or
+  // summed by sum_chunk, so its chunk lives to the end in a buffer of its own.
+  std::vector<char> stored(count, 0), pinned(count, 0);
   for (std::uint32_t i = 0; i < count; ++i) {
     const PNode& n = nodes[g.members[i]];
     if (n.kernel) {
       source[i] = i;
     } else {
       const auto m = member_of(n.inputs[0]);
-      source[i] = m != kNone ? source[m] : (leaf(n.inputs[0]) | kLeafBit);
+      source[i] = m != kNone ? source[m] : (n.inputs[0] | kLeafBit);
       if (n.op == op_sum_to) g.sum_to_members.push_back(g.members[i]);
     }
-    if (n.buffer != kNone && !(source[i] & kLeafBit)) pinned[source[i]] = 1;
-  }
-  for (auto& s : g.sinks) {
-    const auto src = source[member_of(nodes[s.node].inputs[0])];
-    if (!(src & kLeafBit)) pinned[src] = 1;
+    if (n.buffer != kNone && !(source[i] & kLeafBit)) stored[source[i]] = pinned[source[i]] = 1;
   }
   auto operand = [&](std::uint32_t node) {
     const auto m = member_of(node);
-    return m != kNone ? source[m] : (leaf(node) | kLeafBit);
+    return m != kNone ? source[m] : (node | kLeafBit);
   };
+  std::vector<std::uint32_t> sink_source(g.sinks.size());
+  for (std::size_t k = 0; k < g.sinks.size(); ++k) {
+    sink_source[k] = operand(nodes[g.sinks[k].node].inputs[0]);
+    // Summed values are not folded into their users: they stay results.
+    if (!(sink_source[k] & kLeafBit)) pinned[sink_source[k]] = 1;
+  }
 
   // The instruction each kernel member would run, before folding.
   struct Plan {
     KernelFn fn = nullptr;
-    std::string_view op;
-    std::array<std::uint32_t, 3> in{kNone, kNone, kNone};  // sources
+    bool affine = false;
+    AffineOp aop = AffineOp::first;
+    std::array<Pre, 2> pre{Pre::none, Pre::none};
+    std::array<bool, 2> scaled{false, false};
+    bool has_post = false;
+    AffineArgs args;
+    std::array<std::uint32_t, 4> in{kNone, kNone, kNone, kNone};  // sources
     std::array<double, 3> params{0.0, 0.0, 0.0};
-    std::array<int, 2> pre{kPreNone, kPreNone};
-    bool post = false;
+    std::uint32_t sink = kNone;
     bool skip = false;
+    std::string_view op;
+    // A select instruction (a compare and a switch, fused).
+    bool select = false;
+    SelectCmp cmp = SelectCmp::gt;
+    std::array<bool, 3> constant{false, false, false};  // b, t, f
+    SelectArgs sargs;
   };
   std::vector<Plan> plan(count);
   std::vector<std::uint32_t> uses(count, 0);
@@ -931,69 +978,203 @@ void Planner::codegen(Group& g) {
     if (!n.kernel) continue;
     Plan& pl = plan[i];
     pl.fn = n.kernel;
-    pl.op = n.op->name();
-    if (pl.op == "scale") pl.params[0] = n.attrs.get<double>("factor");
+    const std::string& op = n.op->name();
+    pl.op = op;
+    if (op == "scale") pl.params[0] = n.attrs.get<double>("factor");
     for (std::size_t j = 0; j < n.inputs.size(); ++j) {
       pl.in[j] = operand(n.inputs[j]);
       if (!(pl.in[j] & kLeafBit)) ++uses[pl.in[j]];
     }
+    // The ops with an affine form (kernels exist for float and double only).
+    pl.affine = true;
+    if (op == "add") pl.aop = AffineOp::add;
+    else if (op == "sub") pl.aop = AffineOp::sub;
+    else if (op == "mul") pl.aop = AffineOp::mul;
+    else if (op == "maximum") pl.aop = AffineOp::maximum;
+    else if (op == "minimum") pl.aop = AffineOp::minimum;
+    else if (op == "abs") pl.pre[0] = Pre::abs;
+    else if (op == "sign") pl.pre[0] = Pre::sign;
+    else if (op == "scale") pl.has_post = true, pl.args.post = pl.params[0];
+    else pl.affine = false;
   }
   auto dtype_of_member = [&](std::uint32_t i) { return nodes[g.members[i]].type.dtype; };
   // A use through an alias counts like a direct one (operands resolve to
   // sources), and a written or summed alias pins its source.
   auto foldable = [&](std::uint32_t s) { return !(s & kLeafBit) && uses[s] == 1 && !pinned[s] && !plan[s].skip; };
-  auto is_affine_op = [](std::string_view op) { return op == "add" || op == "sub" || op == "mul"; };
-  // Operand transforms: abs, scale, scale of abs.
+  auto binary = [](const Plan& pl) { return pl.affine && pl.aop != AffineOp::first; };
+  // A one-element constant: its value (no chunk of it need be read).
+  auto scalar_constant = [&](std::uint32_t s, DType t) {
+    if (!(s & kLeafBit)) return false;
+    const PNode& n = nodes[s & ~kLeafBit];
+    return n.kind == Kind::constant && n.type.dtype == t && p.constants_[n.value].size() == 1;
+  };
+  auto constant_value = [&](std::uint32_t s) { return p.constants_[nodes[s & ~kLeafBit].value].at(0); };
+  // Which operand of a plain product v * c or c * v is the one-element constant c.
+  auto constant_factor = [&](const Plan& pl) -> std::optional<std::size_t> {
+    if (!pl.affine || pl.aop != AffineOp::mul || pl.has_post || pl.pre[0] != Pre::none || pl.pre[1] != Pre::none ||
+        pl.scaled[0] || pl.scaled[1])
+      return std::nullopt;
+    const DType t = pl.in[0] & kLeafBit ? nodes[pl.in[0] & ~kLeafBit].type.dtype : dtype_of_member(pl.in[0]);
+    if (scalar_constant(pl.in[1], t)) return 1;
+    if (scalar_constant(pl.in[0], t)) return 0;
+    return std::nullopt;
+  };
+  // switch(cmp(a, b), t, f), the comparison read by the switch alone and on
+  // operands of the switch's dtype: one select instruction, with a scale of
+  // t or f that only the switch reads folded in, and one-element constants
+  // as values (c > x is x < c: a constant goes to the right).
+  auto fuse_select = [&](std::uint32_t i) {
+    const DType t = dtype_of_member(i);
+    const auto c = plan[i].in[0];
+    if (!foldable(c) || nodes[nodes[g.members[c]].inputs[0]].type.dtype != t) return;
+    struct Cmp {
+      std::string_view op;
+      SelectCmp cmp, mirrored;
+    };
+    static constexpr Cmp cmps[] = {{"gt", SelectCmp::gt, SelectCmp::lt}, {"ge", SelectCmp::ge, SelectCmp::le},
+                                   {"lt", SelectCmp::lt, SelectCmp::gt}, {"le", SelectCmp::le, SelectCmp::ge},
+                                   {"eq", SelectCmp::eq, SelectCmp::eq}};
+    const Cmp* found = nullptr;
+    for (const Cmp& e : cmps)
+      if (e.op == plan[c].op) found = &e;
+    if (!found) return;
+    Plan sel = plan[i];
+    sel.fn = nullptr;
+    sel.select = true;
+    sel.cmp = found->cmp;
+    sel.in = {plan[c].in[0], plan[c].in[1], plan[i].in[1], plan[i].in[2]};
+    if (scalar_constant(sel.in[0], t) && !scalar_constant(sel.in[1], t)) {
+      std::swap(sel.in[0], sel.in[1]);
+      sel.cmp = found->mirrored;
+    }
+    if (scalar_constant(sel.in[1], t)) {
+      sel.constant[0] = true;
+      sel.sargs.b = constant_value(sel.in[1]);
+      sel.in[1] = kNone;
+    }
+    for (std::size_t j = 0; j < 2; ++j) {
+      std::uint32_t& v = sel.in[2 + j];
+      double& factor = j == 0 ? sel.sargs.ft : sel.sargs.ff;
+      if (foldable(v) && plan[v].affine && plan[v].pre[0] == Pre::none && plan[v].pre[1] == Pre::none &&
+          !plan[v].scaled[0] && !plan[v].scaled[1]) {
+        Plan& src = plan[v];
+        if (src.aop == AffineOp::first && src.has_post) {
+          // scale(v, f)
+          factor = src.args.post;
+          src.skip = true;
+          v = src.in[0];
+        } else if (const auto kc = constant_factor(src)) {
+          // v * c or c * v: the same product as a scale by c.
+          factor = constant_value(src.in[*kc]);
+          src.skip = true;
+          v = src.in[1 - *kc];
+        }
+      }
+      if (scalar_constant(v, t)) {
+        sel.constant[1 + j] = true;
+        (j == 0 ? sel.sargs.t : sel.sargs.f) = constant_value(v);
+        v = kNone;
+      }
+    }
+    plan[c].skip = true;
+    plan[i] = sel;
+  };
   for (std::uint32_t i = 0; i < count; ++i) {
     Plan& pl = plan[i];
-    if (!pl.fn || !is_affine_op(pl.op)) continue;
-    for (int j = 0; j < 2; ++j) {
-      const auto s = pl.in[static_cast<std::size_t>(j)];
-      if (!foldable(s)) continue;
+    if (pl.op == "switch" && is_float(dtype_of_member(i))) {
+      fuse_select(i);
+      continue;
+    }
+    if (!pl.affine) continue;
+    // A scale of an add/sub/mul: the scale's instruction does both.
+    if (pl.aop == AffineOp::first && pl.pre[0] == Pre::none && !pl.scaled[0] && foldable(pl.in[0]) &&
+        binary(plan[pl.in[0]]) && !plan[pl.in[0]].has_post) {
+      Plan& src = plan[pl.in[0]];
+      const double factor = pl.args.post;
+      pl = src;
+      pl.has_post = true;
+      pl.args.post = factor;
+      src.skip = true;
+      continue;
+    }
+    // Operand transforms: an abs, sign or scale (or a scale of an abs or
+    // sign) whose only user this is: y = pre(v) * f, with f = 1 if absent.
+    const int arity = pl.aop == AffineOp::first ? 1 : 2;
+    for (int j = 0; j < arity; ++j) {
+      const auto ju = static_cast<std::size_t>(j);
+      const auto s = pl.in[ju];
+      if (!foldable(s) || pl.pre[ju] != Pre::none || pl.scaled[ju]) continue;
       Plan& src = plan[s];
-      if (src.op == "abs") {
-        pl.pre[static_cast<std::size_t>(j)] = kPreAbs;
-        pl.in[static_cast<std::size_t>(j)] = src.in[0];
+      if (!src.affine || src.scaled[0]) continue;
+      if (src.aop == AffineOp::first) {
+        pl.pre[ju] = src.pre[0];
+        pl.scaled[ju] = src.has_post;
+        (ju == 0 ? pl.args.fa : pl.args.fb) = src.args.post;
+        pl.in[ju] = src.in[0];
         src.skip = true;
-      } else if (src.op == "scale") {
-        pl.pre[static_cast<std::size_t>(j)] = kPreScale;
-        pl.params[static_cast<std::size_t>(j)] = src.params[0];
-        pl.in[static_cast<std::size_t>(j)] = src.in[0];
+      } else if (const auto kc = constant_factor(src)) {
+        // v * c or c * v: the same product as a scale by c.
+        pl.scaled[ju] = true;
+        (ju == 0 ? pl.args.fa : pl.args.fb) = constant_value(src.in[*kc]);
+        pl.in[ju] = src.in[1 - *kc];
         src.skip = true;
-        const auto inner = src.in[0];
-        if (foldable(inner) && plan[inner].op == "abs") {
-          pl.pre[static_cast<std::size_t>(j)] = kPreAbs | kPreScale;
-          pl.in[static_cast<std::size_t>(j)] = plan[inner].in[0];
-          plan[inner].skip = true;
-        }
       }
     }
   }
-  // A scale of an add/sub/mul: the scale's instruction does both.
+  // A constant with one element as operand b (add and mul take it from
+  // either side: a + b and b + a are the same bits; not maximum and
+  // minimum, whose ties give the first operand): no chunk of it is read.
   for (std::uint32_t i = 0; i < count; ++i) {
     Plan& pl = plan[i];
-    if (!pl.fn || pl.skip || pl.op != "scale") continue;
-    const auto s = pl.in[0];
-    if (!foldable(s) || !is_affine_op(plan[s].op) || plan[s].post) continue;
-    const double factor = pl.params[0];
-    pl = plan[s];
-    pl.post = true;
-    pl.params[2] = factor;
-    plan[s].skip = true;
+    if (!binary(pl) || pl.skip) continue;
+    const DType t = dtype_of_member(i);
+    const bool commutes = pl.aop == AffineOp::add || pl.aop == AffineOp::mul;
+    if (!scalar_constant(pl.in[1], t) && commutes && scalar_constant(pl.in[0], t)) {
+      std::swap(pl.in[0], pl.in[1]);
+      std::swap(pl.pre[0], pl.pre[1]);
+      std::swap(pl.scaled[0], pl.scaled[1]);
+      std::swap(pl.args.fa, pl.args.fb);
+    }
+    if (scalar_constant(pl.in[1], t) && pl.pre[1] == Pre::none && !pl.scaled[1]) {
+      pl.pre[1] = Pre::constant;
+      pl.args.c = constant_value(pl.in[1]);
+      pl.in[1] = kNone;
+    }
   }
+  // A full sum of an affine result: the instruction adds it up (one sum per
+  // instruction; a second sum of the same value uses sum_chunk).
+  std::vector<char> sink_folded(g.sinks.size(), 0);
+  for (std::size_t k = 0; k < g.sinks.size(); ++k) {
+    const auto s = sink_source[k];
+    if ((s & kLeafBit) || !plan[s].affine || plan[s].skip || plan[s].sink != kNone) continue;
+    plan[s].sink = static_cast<std::uint32_t>(k);
+    sink_folded[k] = 1;
+  }
+  std::vector<char> sum_chunk_reads(count, 0);
+  for (std::size_t k = 0; k < g.sinks.size(); ++k)
+    if (!sink_folded[k] && !(sink_source[k] & kLeafBit)) sum_chunk_reads[sink_source[k]] = 1;
+  // Results nothing reads: a summing instruction that stores nothing.
+  auto writes = [&](std::uint32_t i) { return stored[i] || uses[i] > 0 || sum_chunk_reads[i] || plan[i].sink == kNone; };
   for (std::uint32_t i = 0; i < count; ++i) {
     Plan& pl = plan[i];
-    if (!pl.fn || pl.skip || !is_affine_op(pl.op)) continue;
-    if (pl.pre[0] == kPreNone && pl.pre[1] == kPreNone && !pl.post) continue;  // the plain kernel
-    pl.fn = find_affine_kernel(pl.op, dtype_of_member(i), pl.pre[0], pl.pre[1], pl.post);
+    if (!pl.affine || pl.skip) continue;
+    if (!writes(i)) pinned[i] = 0;
+    const AffineMode mode = pl.sink == kNone ? AffineMode::store : writes(i) ? AffineMode::store_sum : AffineMode::sum;
+    if (!pl.scaled[0]) pl.args.fa = 1.0;
+    if (!pl.scaled[1]) pl.args.fb = 1.0;
+    if (!pl.has_post) pl.args.post = 1.0;
+    pl.fn = nullptr;
+    pl.affine = find_affine_kernel(pl.aop, dtype_of_member(i), pl.pre[0], pl.pre[1], mode) != nullptr;
+    if (!pl.affine) throw Error("compile: internal error: no affine kernel for a fused member");
   }
 
+  auto is_instr = [](const Plan& pl) { return !pl.skip && (pl.fn || pl.affine || pl.select); };
   // Last use of each computed chunk, over the folded instructions; written,
   // summed and aliased chunks live to the end of the chunk.
   constexpr std::uint32_t kForever = kNone;
   std::vector<std::uint32_t> last(count, 0);
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (!plan[i].fn || plan[i].skip) continue;
+    if (!is_instr(plan[i])) continue;
     for (auto s : plan[i].in)
       if (s != kNone && !(s & kLeafBit)) last[s] = std::max(last[s], i);
   }
@@ -1007,10 +1188,12 @@ void Planner::codegen(Group& g) {
   std::vector<std::uint32_t> emitted;
   for (std::uint32_t i = 0; i < count; ++i) {
     const Plan& pl = plan[i];
-    if (!pl.fn || pl.skip) continue;
-    // A written-out (or aliased, or summed) member gets a chunk buffer of
-    // its own: at run time it may be pointed at the destination (run_group).
-    if (free_slots.empty() || pinned[i]) {
+    if (!is_instr(pl)) continue;
+    if (pl.affine && !writes(i)) {
+      // Sums only: no chunk buffer.
+    } else if (free_slots.empty() || pinned[i]) {
+      // A written-out (or aliased, or summed) member gets a chunk buffer of
+      // its own: at run time it may be pointed at the destination (run_group).
       slot[i] = g.num_scratch++;
       is_free.push_back(0);
     } else {
@@ -1025,21 +1208,54 @@ void Planner::codegen(Group& g) {
       }
     emitted.push_back(i);
   }
+  // Leaves that something reads, then refs: leaves first, chunk buffers after.
+  for (auto i : emitted)
+    for (auto s : plan[i].in)
+      if (s != kNone && (s & kLeafBit)) leaf(s & ~kLeafBit);
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (nodes[g.members[i]].buffer != kNone && (source[i] & kLeafBit)) leaf(source[i] & ~kLeafBit);
+  for (std::size_t k = 0; k < g.sinks.size(); ++k)
+    if (!sink_folded[k] && (sink_source[k] & kLeafBit)) leaf(sink_source[k] & ~kLeafBit);
   const auto nl = static_cast<std::uint32_t>(g.leaves.size());
-  auto ref_of = [&](std::uint32_t s) { return (s & kLeafBit) ? (s & ~kLeafBit) : nl + slot[s]; };
+  auto ref_of = [&](std::uint32_t s) { return (s & kLeafBit) ? leaf_slot[s & ~kLeafBit] : nl + slot[s]; };
+  std::vector<std::uint32_t> instr_of(count, kNone);
   for (auto i : emitted) {
     const Plan& pl = plan[i];
-    Instr ins{pl.fn, pl.params, {kNone, kNone, kNone}, nl + slot[i]};
-    for (std::size_t j = 0; j < 3; ++j)
+    Instr ins;
+    ins.fn = pl.fn;
+    ins.affine = nullptr;
+    ins.select = pl.select ? find_select_kernel(pl.cmp, dtype_of_member(i), pl.constant[0], pl.constant[1], pl.constant[2])
+                           : nullptr;
+    ins.sargs = pl.sargs;
+    if (pl.affine) {
+      const AffineMode mode = pl.sink == kNone ? AffineMode::store : writes(i) ? AffineMode::store_sum : AffineMode::sum;
+      ins.affine = find_affine_kernel(pl.aop, dtype_of_member(i), pl.pre[0], pl.pre[1], mode);
+    }
+    ins.params = pl.params;
+    ins.args = pl.args;
+    ins.in = {kNone, kNone, kNone, kNone};
+    ins.out = slot[i] == kNone ? kNone : nl + slot[i];
+    ins.sink = pl.sink;
+    for (std::size_t j = 0; j < 4; ++j)
       if (pl.in[j] != kNone) ins.in[j] = ref_of(pl.in[j]);
+    instr_of[i] = static_cast<std::uint32_t>(g.code.size());
     g.code.push_back(ins);
   }
-  g.member_ref.resize(count);
+  // A stored result may be streamed to its destination by the affine
+  // instruction itself, unless the chunk is read again (by a later
+  // instruction, sum_chunk, or a second store of it).
+  std::vector<std::uint32_t> stores_of(count, 0);
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (nodes[g.members[i]].buffer != kNone && !(source[i] & kLeafBit)) ++stores_of[source[i]];
   for (std::uint32_t i = 0; i < count; ++i) {
-    g.member_ref[i] = ref_of(source[i]);
-    if (nodes[g.members[i]].buffer != kNone) g.stores.push_back({g.member_ref[i], g.members[i]});
+    if (nodes[g.members[i]].buffer == kNone) continue;
+    const auto s = source[i];
+    Group::Out out{ref_of(s), g.members[i], kNone};
+    if (!(s & kLeafBit) && (plan[s].affine || plan[s].select) && uses[s] == 0 && !sum_chunk_reads[s] && stores_of[s] == 1)
+      out.instr = instr_of[s];
+    g.stores.push_back(out);
   }
-  for (auto& s : g.sinks) s.ref = ref_of(operand(nodes[s.node].inputs[0]));
+  for (std::size_t k = 0; k < g.sinks.size(); ++k) g.sinks[k].ref = sink_folded[k] ? kNone : ref_of(sink_source[k]);
   for (auto m : g.members) member_slot[m] = kNone;
   for (auto l : g.leaves) leaf_slot[l] = kNone;
 }

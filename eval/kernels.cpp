@@ -8,6 +8,7 @@
 #include <utility>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define SYMGRAPH_AVX512 1
@@ -404,46 +405,222 @@ void select_bool_portable(I64 n, const void* const* in, void* out, const double*
 
 
 // ---------------------------------------------------------------------------
-// Affine kernels: op(pre_a(a), pre_b(b)) [* post] in one Eigen expression,
-// so a few ops share one pass over the chunk (see find_affine_kernel).
+// Affine kernels: y = op(pre_a(a) * fa, pre_b(b) * fb) * post in one pass
+// over the chunk, optionally summed as it goes (see find_affine_kernel).
+// Written with Eigen's packet functions (SSE, AVX, AVX-512, NEON alike);
+// each op rounds on its own, as the separate ops do (this file is compiled
+// with -ffp-contract=off). A factor that is absent is 1, and v * 1 is v
+// for every v (NaN stays NaN, -0 stays -0).
 
-template <int P, class X, class T> auto pre(const X& v, T f) {
-  if constexpr (P == kPreNone) {
-    return v;
-  } else if constexpr (P == kPreAbs) {
-    return v.abs();
-  } else if constexpr (P == kPreScale) {
-    return v * f;
+namespace pk = Eigen::internal;
+template <class T> using Packet = typename pk::packet_traits<T>::type;
+
+/// The reference's sign (ops/math.cpp): 1, -1, +0 for ±0, NaN for NaN.
+template <class T> T sign_of(T v) { return v > T(0) ? T(1) : v < T(0) ? T(-1) : v == v ? T(0) : v; }
+
+template <int P, class T> T pre_scalar(T v, T f) {
+  if constexpr (P == static_cast<int>(Pre::abs)) return std::abs(v) * f;
+  else if constexpr (P == static_cast<int>(Pre::sign)) return sign_of(v) * f;
+  else return v * f;
+}
+
+template <class T> struct PacketConsts {
+  using P = Packet<T>;
+  P zero = pk::pset1<P>(T(0)), one = pk::pset1<P>(T(1)), minus_one = pk::pset1<P>(T(-1));
+};
+
+template <int P, class T> Packet<T> pre_packet(Packet<T> v, Packet<T> f, const PacketConsts<T>& k) {
+  if constexpr (P == static_cast<int>(Pre::abs)) {
+    return pk::pmul(pk::pabs(v), f);
+  } else if constexpr (P == static_cast<int>(Pre::sign)) {
+    // NaN -> v, else 0; then -1 below zero, 1 above (comparisons with NaN are false).
+    Packet<T> r = pk::pselect(pk::pcmp_eq(v, v), k.zero, v);
+    r = pk::pselect(pk::pcmp_lt(v, k.zero), k.minus_one, r);
+    return pk::pmul(pk::pselect(pk::pcmp_lt(k.zero, v), k.one, r), f);
   } else {
-    return v.abs() * f;
+    return pk::pmul(v, f);
   }
 }
 
-template <class T, int Op, int PA, int PB, bool Post>
-void affine(I64 n, const void* const* in, void* out, const double* params) {
-  const In<T> a(arg<T>(in, 0), n), b(arg<T>(in, 1), n);
-  const auto pa = pre<PA>(a, static_cast<T>(params[0]));
-  const auto pb = pre<PB>(b, static_cast<T>(params[1]));
-  const auto r = [&] {
-    if constexpr (Op == 0) {
-      return pa + pb;
-    } else if constexpr (Op == 1) {
-      return pa - pb;
+/// A non-temporal store of one packet to a packet-aligned address.
+template <class T> void stream_packet(T* p, Packet<T> v) {
+#if defined(EIGEN_VECTORIZE_AVX512)
+  if constexpr (std::is_same_v<T, float>) _mm512_stream_ps(p, v);
+  else _mm512_stream_pd(p, v);
+#elif defined(EIGEN_VECTORIZE_AVX)
+  if constexpr (std::is_same_v<T, float>) _mm256_stream_ps(p, v);
+  else _mm256_stream_pd(p, v);
+#elif defined(EIGEN_VECTORIZE_SSE2)
+  if constexpr (std::is_same_v<T, float>) _mm_stream_ps(p, v);
+  else _mm_stream_pd(p, v);
+#else
+  pk::pstoreu(p, v);
+#endif
+}
+
+template <class T, int Op, int PA, int PB, int Mode> struct Affine {
+  using P = Packet<T>;
+  static constexpr I64 W = pk::unpacket_traits<P>::size;
+  static constexpr bool kConstB = PB == static_cast<int>(Pre::constant);
+  static constexpr bool kStore = Mode != static_cast<int>(AffineMode::sum);
+  static constexpr bool kSum = Mode != static_cast<int>(AffineMode::store);
+
+  // maximum and minimum as the reference computes them: the first operand
+  // on a tie (so maximum(-0, +0) = -0) and when it is NaN, else the larger
+  // (smaller); a NaN second operand is not larger, so it is taken too.
+  static T op_scalar(T a, T b) {
+    if constexpr (Op == static_cast<int>(AffineOp::add)) return a + b;
+    else if constexpr (Op == static_cast<int>(AffineOp::sub)) return a - b;
+    else if constexpr (Op == static_cast<int>(AffineOp::mul)) return a * b;
+    else if constexpr (Op == static_cast<int>(AffineOp::maximum)) return (a >= b || a != a) ? a : b;
+    else if constexpr (Op == static_cast<int>(AffineOp::minimum)) return (a <= b || a != a) ? a : b;
+    else return a;
+  }
+  static P op_packet(P a, P b) {
+    if constexpr (Op == static_cast<int>(AffineOp::add)) {
+      return pk::padd(a, b);
+    } else if constexpr (Op == static_cast<int>(AffineOp::sub)) {
+      return pk::psub(a, b);
+    } else if constexpr (Op == static_cast<int>(AffineOp::mul)) {
+      return pk::pmul(a, b);
+    } else if constexpr (Op == static_cast<int>(AffineOp::maximum)) {
+      // b where !(a >= b) and a is not NaN.
+      return pk::pselect(pk::pand(pk::pcmp_lt_or_nan(a, b), pk::pcmp_eq(a, a)), b, a);
+    } else if constexpr (Op == static_cast<int>(AffineOp::minimum)) {
+      return pk::pselect(pk::pand(pk::pcmp_lt_or_nan(b, a), pk::pcmp_eq(a, a)), b, a);
     } else {
-      return pa * pb;
+      return a;
     }
-  }();
-  Out<T> y(static_cast<T*>(out), n);
-  if constexpr (Post) {
-    y = r * static_cast<T>(params[2]);
-  } else {
-    y = r;
   }
+
+  template <bool Stream> static T loop(I64 n, const T* a, const T* b, T* y, const AffineArgs& args) {
+    const T fa = static_cast<T>(args.fa), fb = static_cast<T>(args.fb), post = static_cast<T>(args.post),
+            c = static_cast<T>(args.c);
+    const PacketConsts<T> k;
+    const P pfa = pk::pset1<P>(fa), pfb = pk::pset1<P>(fb), ppost = pk::pset1<P>(post), pc = pk::pset1<P>(c);
+    auto value = [&](I64 i) {
+      const P va = pre_packet<PA, T>(pk::ploadu<P>(a + i), pfa, k);
+      P vb = pc;
+      if constexpr (Op != static_cast<int>(AffineOp::first) && !kConstB) vb = pre_packet<PB, T>(pk::ploadu<P>(b + i), pfb, k);
+      return pk::pmul(op_packet(va, vb), ppost);
+    };
+    auto put = [&](I64 i, P v) {
+      if constexpr (!kStore) return;
+      else if constexpr (Stream) stream_packet<T>(y + i, v);
+      else pk::pstoreu(y + i, v);
+    };
+    P acc0 = k.zero, acc1 = k.zero, acc2 = k.zero, acc3 = k.zero;
+    I64 i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+      const P r0 = value(i), r1 = value(i + W), r2 = value(i + 2 * W), r3 = value(i + 3 * W);
+      put(i, r0);
+      put(i + W, r1);
+      put(i + 2 * W, r2);
+      put(i + 3 * W, r3);
+      if constexpr (kSum) {
+        acc0 = pk::padd(acc0, r0);
+        acc1 = pk::padd(acc1, r1);
+        acc2 = pk::padd(acc2, r2);
+        acc3 = pk::padd(acc3, r3);
+      }
+    }
+    for (; i + W <= n; i += W) {
+      const P r = value(i);
+      put(i, r);
+      if constexpr (kSum) acc0 = pk::padd(acc0, r);
+    }
+    T tail = T(0);
+    for (; i < n; ++i) {
+      T vb = c;
+      if constexpr (Op != static_cast<int>(AffineOp::first) && !kConstB) vb = pre_scalar<PB>(b[i], fb);
+      const T r = op_scalar(pre_scalar<PA>(a[i], fa), vb) * post;
+      if constexpr (kStore) y[i] = r;
+      if constexpr (kSum) tail += r;
+    }
+    if constexpr (kSum) return pk::predux(pk::padd(pk::padd(acc0, acc1), pk::padd(acc2, acc3))) + tail;
+    return T(0);
+  }
+
+  static double run(I64 n, const void* a, const void* b, void* out, const AffineArgs& args, bool stream) {
+    const auto* pa = static_cast<const T*>(a);
+    const auto* pb = static_cast<const T*>(b);
+    auto* y = static_cast<T*>(out);
+    const bool aligned = reinterpret_cast<std::uintptr_t>(y) % sizeof(P) == 0;
+    return static_cast<double>(stream && aligned ? loop<true>(n, pa, pb, y, args) : loop<false>(n, pa, pb, y, args));
+  }
+};
+
+/// y = cmp(a, b) ? t * ft : f * ff, each of b, t, f possibly a constant:
+/// a comparison, the scales of the branches and the switch in one pass.
+template <class T, int Cmp, bool CB, bool CT, bool CF> struct Select {
+  using P = Packet<T>;
+  static constexpr I64 W = pk::unpacket_traits<P>::size;
+
+  static bool cmp_scalar(T a, T b) {
+    if constexpr (Cmp == static_cast<int>(SelectCmp::gt)) return a > b;
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::ge)) return a >= b;
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::lt)) return a < b;
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::le)) return a <= b;
+    else return a == b;
+  }
+  // Ordered comparisons: false when either side is NaN.
+  static P cmp_packet(P a, P b) {
+    if constexpr (Cmp == static_cast<int>(SelectCmp::gt)) return pk::pcmp_lt(b, a);
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::ge)) return pk::pcmp_le(b, a);
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::lt)) return pk::pcmp_lt(a, b);
+    else if constexpr (Cmp == static_cast<int>(SelectCmp::le)) return pk::pcmp_le(a, b);
+    else return pk::pcmp_eq(a, b);
+  }
+
+  template <bool Stream>
+  static void loop(I64 n, const T* a, const T* b, const T* t, const T* f, T* y, const SelectArgs& args) {
+    const T cb = static_cast<T>(args.b), ct = static_cast<T>(args.t), cf = static_cast<T>(args.f),
+            ft = static_cast<T>(args.ft), ff = static_cast<T>(args.ff);
+    const P pcb = pk::pset1<P>(cb), pct = pk::pset1<P>(ct), pcf = pk::pset1<P>(cf), pft = pk::pset1<P>(ft),
+            pff = pk::pset1<P>(ff);
+    I64 i = 0;
+    for (; i + W <= n; i += W) {
+      const P vb = CB ? pcb : pk::ploadu<P>(b + i);
+      const P vt = CT ? pct : pk::pmul(pk::ploadu<P>(t + i), pft);
+      const P vf = CF ? pcf : pk::pmul(pk::ploadu<P>(f + i), pff);
+      const P r = pk::pselect(cmp_packet(pk::ploadu<P>(a + i), vb), vt, vf);
+      if constexpr (Stream) stream_packet<T>(y + i, r);
+      else pk::pstoreu(y + i, r);
+    }
+    for (; i < n; ++i) {
+      const T vt = CT ? ct : t[i] * ft, vf = CF ? cf : f[i] * ff;
+      y[i] = cmp_scalar(a[i], CB ? cb : b[i]) ? vt : vf;
+    }
+  }
+
+  static void run(I64 n, const void* a, const void* b, const void* t, const void* f, void* out, const SelectArgs& args,
+                  bool stream) {
+    auto* y = static_cast<T*>(out);
+    const auto* pa = static_cast<const T*>(a);
+    const auto* pb = static_cast<const T*>(b);
+    const auto* pt = static_cast<const T*>(t);
+    const auto* pf = static_cast<const T*>(f);
+    if (stream && reinterpret_cast<std::uintptr_t>(y) % sizeof(P) == 0) loop<true>(n, pa, pb, pt, pf, y, args);
+    else loop<false>(n, pa, pb, pt, pf, y, args);
+  }
+};
+
+/// Index: cmp * 8 + const_b * 4 + const_t * 2 + const_f.
+template <class T, std::size_t... I> constexpr std::array<SelectFn, sizeof...(I)> select_table(std::index_sequence<I...>) {
+  return {&Select<T, static_cast<int>(I / 8), (I / 4) % 2 == 1, (I / 2) % 2 == 1, I % 2 == 1>::run...};
 }
 
-/// Index: op * 32 + pre_a * 8 + pre_b * 2 + post.
-template <class T, std::size_t... I> constexpr std::array<KernelFn, sizeof...(I)> affine_table(std::index_sequence<I...>) {
-  return {&affine<T, static_cast<int>(I / 32), static_cast<int>(I / 8 % 4), static_cast<int>(I / 2 % 4), I % 2 == 1>...};
+constexpr int kPreA = 3, kPreB = 4, kOps = 6, kModes = 3;
+/// Index: ((op * kPreA + pre_a) * kPreB + pre_b) * kModes + mode.
+template <class T, std::size_t I> constexpr AffineFn affine_entry() {
+  constexpr int mode = static_cast<int>(I % kModes), pb = static_cast<int>(I / kModes % kPreB),
+                pa = static_cast<int>(I / kModes / kPreB % kPreA), op = static_cast<int>(I / kModes / kPreB / kPreA);
+  // first has no operand b: one instantiation for every pre_b.
+  if constexpr (op == static_cast<int>(AffineOp::first)) return &Affine<T, op, pa, 0, mode>::run;
+  else return &Affine<T, op, pa, pb, mode>::run;
+}
+template <class T, std::size_t... I> constexpr std::array<AffineFn, sizeof...(I)> affine_table(std::index_sequence<I...>) {
+  return {affine_entry<T, I>()...};
 }
 
 template <class K> KernelFn lookup(std::string_view op) {
@@ -498,12 +675,21 @@ KernelFn find_kernel(std::string_view op, std::span<const DType> in, DType out, 
   return in[0] == DType::float32 ? lookup_for<float>(op, set) : lookup_for<double>(op, set);
 }
 
-KernelFn find_affine_kernel(std::string_view op, DType dtype, int pre_a, int pre_b, bool post) {
-  const int o = op == "add" ? 0 : op == "sub" ? 1 : op == "mul" ? 2 : -1;
-  if (o < 0 || !is_float(dtype) || pre_a < 0 || pre_a > 3 || pre_b < 0 || pre_b > 3) return nullptr;
-  static constexpr auto f32 = affine_table<float>(std::make_index_sequence<96>{});
-  static constexpr auto f64 = affine_table<double>(std::make_index_sequence<96>{});
-  const auto i = static_cast<std::size_t>(o * 32 + pre_a * 8 + pre_b * 2 + (post ? 1 : 0));
+AffineFn find_affine_kernel(AffineOp op, DType dtype, Pre pre_a, Pre pre_b, AffineMode mode) {
+  if (!is_float(dtype) || pre_a == Pre::constant) return nullptr;
+  constexpr std::size_t size = kOps * kPreA * kPreB * kModes;
+  static constexpr auto f32 = affine_table<float>(std::make_index_sequence<size>{});
+  static constexpr auto f64 = affine_table<double>(std::make_index_sequence<size>{});
+  const auto i = static_cast<std::size_t>(((static_cast<int>(op) * kPreA + static_cast<int>(pre_a)) * kPreB +
+                                           static_cast<int>(pre_b)) * kModes + static_cast<int>(mode));
+  return dtype == DType::float32 ? f32[i] : f64[i];
+}
+
+SelectFn find_select_kernel(SelectCmp cmp, DType dtype, bool const_b, bool const_t, bool const_f) {
+  if (!is_float(dtype)) return nullptr;
+  static constexpr auto f32 = select_table<float>(std::make_index_sequence<40>{});
+  static constexpr auto f64 = select_table<double>(std::make_index_sequence<40>{});
+  const auto i = static_cast<std::size_t>(static_cast<int>(cmp) * 8 + (const_b ? 4 : 0) + (const_t ? 2 : 0) + (const_f ? 1 : 0));
   return dtype == DType::float32 ? f32[i] : f64[i];
 }
 
@@ -563,14 +749,13 @@ void fill_chunk(void* dst, const void* value, std::int64_t n, std::size_t bytes)
 }
 
 double sum_chunk(const void* src, std::int64_t n, DType dtype) {
-  if (n == 0) return 0.0;
-  if (dtype == DType::float32) return static_cast<double>(In<float>(static_cast<const float*>(src), n).sum());
-  return In<double>(static_cast<const double*>(src), n).sum();
+  // The affine kernels' order of addition, so that every full sum in a
+  // kernel adds its chunk the same way (v * 1 is v).
+  constexpr int first = static_cast<int>(AffineOp::first), sum = static_cast<int>(AffineMode::sum);
+  const AffineArgs one;
+  if (dtype == DType::float32) return Affine<float, first, 0, 0, sum>::run(n, src, nullptr, nullptr, one, false);
+  return Affine<double, first, 0, 0, sum>::run(n, src, nullptr, nullptr, one, false);
 }
 
-void prefetch_range(const void* p, std::size_t bytes) {
-  const auto* c = static_cast<const char*>(p);
-  for (std::size_t i = 0; i < bytes; i += 64) __builtin_prefetch(c + i, 0, 3);
-}
 
 }  // namespace symgraph::detail

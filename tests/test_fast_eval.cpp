@@ -120,7 +120,7 @@ RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic) {
     std::size_t a = d(rng), b = d(rng);
     return pool[std::max(a, b)];
   };
-  std::uniform_int_distribution<int> op(0, 24);
+  std::uniform_int_distribution<int> op(0, 26);
   const auto specials = special_values<double>();
   std::uniform_int_distribution<std::size_t> sv(0, specials.size() - 1);
   for (int step = 0; step < 24; ++step) {
@@ -163,6 +163,10 @@ RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic) {
       case 24:  // a value minus a reduction of itself: the kernel must not swallow it
         if (a.rank() >= 1) floats.push_back(sub(a, sum(sum(a, {-1}, true))));
         break;
+      // Constants on the left: swapped into the affine kernel's constant
+      // operand (mul), or not (sub).
+      case 25: floats.push_back(mul(constant_like(a, specials[sv(rng)]), scale(sign(a), 0.75))); break;
+      case 26: floats.push_back(sub(constant_like(a, specials[sv(rng)]), abs(a))); break;
     }
   }
   r.outputs.push_back(floats.back());
@@ -286,6 +290,228 @@ TEST_CASE("SIMD kernels equal the portable kernels on special values") {
         std::string why;
         INFO(name << " " << dtype_name(t) << " len " << len);
         CHECK_MESSAGE(same_values(y1, y2, &why), why);
+      }
+    }
+  }
+}
+
+TEST_CASE("affine kernels equal the portable kernels of the ops they replace") {
+  using namespace detail;
+  // The oracle: one portable kernel per op, in the order the graph runs them.
+  auto portable = [](const char* op, DType t) {
+    const std::string_view name = op;
+    const bool unary = name == "abs" || name == "sign" || name == "scale";
+    std::vector<DType> ins(unary ? 1 : 2, t);
+    return find_kernel(op, ins, t, KernelSet::portable);
+  };
+  auto run1 = [](KernelFn fn, std::int64_t n, const void* a, const void* b, void* out, double param) {
+    const void* in[3] = {a, b, nullptr};
+    const double params[3] = {param, 0.0, 0.0};
+    fn(n, in, out, params);
+  };
+  for (DType t : {DType::float32, DType::float64}) {
+    // Every pair of special values, in both orders, then random values.
+    const std::int64_t k = 16, n = k * k + 37;
+    std::mt19937 rng(23);
+    Tensor a = random_tensor(t, {n}, rng), b = random_tensor(t, {n}, rng);
+    for (std::int64_t i = 0; i < k * k; ++i) {
+      const auto sa = special_values<double>()[static_cast<std::size_t>(i / k)];
+      const auto sb = special_values<double>()[static_cast<std::size_t>(i % k)];
+      if (t == DType::float32) {
+        a.data<float>()[i] = static_cast<float>(sa);
+        b.data<float>()[i] = static_cast<float>(sb);
+      } else {
+        a.data<double>()[i] = sa;
+        b.data<double>()[i] = sb;
+      }
+    }
+    const char* op_names[] = {"add", "sub", "mul", nullptr, "maximum", "minimum"};
+    const char* pre_names[] = {nullptr, "abs", "sign"};
+    for (int op = 0; op < 6; ++op)
+      for (int pa = 0; pa < 3; ++pa)
+        for (int pb = 0; pb < 4; ++pb)
+          for (int scaled = 0; scaled < 2; ++scaled) {
+            if (op == 3 && pb > 0) continue;  // `first` has no operand b
+            AffineArgs args;
+            const double fa = -0.5, fb = 3.0, post = scaled ? 0.25 : 1.0, c = -1.5;
+            args.fa = scaled ? fa : 1.0;
+            args.fb = scaled ? fb : 1.0;
+            args.post = post;
+            args.c = c;
+            for (std::int64_t len : {n, std::int64_t{33}, std::int64_t{31}, std::int64_t{1}, std::int64_t{0}}) {
+              // Oracle.
+              Tensor ta(t, {n}), tb(t, {n}), want(t, {n});
+              auto pre = [&](const Tensor& src, int kind, double f, Tensor& dst) {
+                if (kind == 0) std::memcpy(dst.raw(), src.raw(), src.nbytes());
+                else run1(portable(pre_names[kind], t), len, src.raw(), nullptr, dst.raw(), 0.0);
+                if (scaled) run1(portable("scale", t), len, dst.raw(), nullptr, dst.raw(), f);
+              };
+              pre(a, pa, fa, ta);
+              if (pb == 3) {
+                for (std::int64_t i = 0; i < n; ++i) {
+                  if (t == DType::float32) tb.data<float>()[i] = static_cast<float>(c);
+                  else tb.data<double>()[i] = c;
+                }
+              } else {
+                pre(b, pb, fb, tb);
+              }
+              if (op == 3) std::memcpy(want.raw(), ta.raw(), ta.nbytes());
+              else run1(portable(op_names[op], t), len, ta.raw(), tb.raw(), want.raw(), 0.0);
+              if (scaled) run1(portable("scale", t), len, want.raw(), nullptr, want.raw(), post);
+              INFO(dtype_name(t) << " op " << op << " pre_a " << pa << " pre_b " << pb << " scaled " << scaled << " len " << len);
+              // Every mode, normal and streaming stores, aligned or not.
+              double sums[2] = {0, 0};
+              for (int mode = 0; mode < 3; ++mode)
+                for (int stream = 0; stream < 2; ++stream)
+                  for (int shift = 0; shift < 2; ++shift) {
+                    const AffineFn fn = find_affine_kernel(static_cast<AffineOp>(op), t, static_cast<Pre>(pa),
+                                                           static_cast<Pre>(pb), static_cast<AffineMode>(mode));
+                    REQUIRE(static_cast<bool>(fn));
+                    Tensor got(t, {n + 1});
+                    std::byte* out = static_cast<std::byte*>(got.raw()) + shift * dtype_size(t);
+                    const double sum = fn(len, a.raw(), pb == 3 ? nullptr : b.raw(), mode == 1 ? nullptr : out, args, stream);
+                    detail::store_fence();
+                    if (mode != 1) {
+                      Tensor g2(t, {n});
+                      std::memcpy(g2.raw(), out, static_cast<std::size_t>(n) * dtype_size(t));
+                      std::string why;
+                      Tensor w2(t, {len}), gl(t, {len});
+                      std::memcpy(w2.raw(), want.raw(), w2.nbytes());
+                      std::memcpy(gl.raw(), g2.raw(), gl.nbytes());
+                      CHECK_MESSAGE(same_values(gl, w2, &why), why << " mode " << mode << " stream " << stream);
+                    }
+                    if (mode != 0) sums[mode - 1] = sum;
+                  }
+              // The same sum with or without the stores.
+              CHECK(((std::isnan(sums[0]) && std::isnan(sums[1])) || sums[0] == sums[1]));
+              // On the random (finite) tail the sum is that of the results.
+              const std::int64_t lo = k * k;
+              if (len == n) {
+                const AffineFn fn = find_affine_kernel(static_cast<AffineOp>(op), t, static_cast<Pre>(pa),
+                                                       static_cast<Pre>(pb), AffineMode::sum);
+                const auto shift = static_cast<std::size_t>(lo) * dtype_size(t);
+                const double got = fn(n - lo, static_cast<const std::byte*>(a.raw()) + shift,
+                                      pb == 3 ? nullptr : static_cast<const std::byte*>(b.raw()) + shift, nullptr, args, false);
+                double exact = 0, magnitude = 0;
+                bool finite = true;
+                for (std::int64_t i = lo; i < n; ++i) {
+                  finite = finite && std::isfinite(want.at(i));
+                  exact += want.at(i);
+                  magnitude += std::abs(want.at(i));
+                }
+                const double eps = t == DType::float32 ? 0x1p-24 : 0x1p-53;
+                if (finite) CHECK(std::abs(got - exact) <= 2.0 * static_cast<double>(n - lo) * eps * magnitude);
+              }
+            }
+          }
+  }
+}
+
+TEST_CASE("select kernels equal a comparison, scales and a switch run one by one") {
+  using namespace detail;
+  for (DType t : {DType::float32, DType::float64}) {
+    const std::int64_t k = 16, n = k * k + 37;
+    std::mt19937 rng(29);
+    Tensor a = random_tensor(t, {n}, rng), b = random_tensor(t, {n}, rng), tv = random_tensor(t, {n}, rng),
+           fv = random_tensor(t, {n}, rng);
+    for (std::int64_t i = 0; i < k * k; ++i) {
+      const auto sa = special_values<double>()[static_cast<std::size_t>(i / k)];
+      const auto sb = special_values<double>()[static_cast<std::size_t>(i % k)];
+      if (t == DType::float32) {
+        a.data<float>()[i] = static_cast<float>(sa);
+        b.data<float>()[i] = static_cast<float>(sb);
+      } else {
+        a.data<double>()[i] = sa;
+        b.data<double>()[i] = sb;
+      }
+    }
+    const char* cmps[] = {"gt", "ge", "lt", "le", "eq"};
+    auto kernel = [&](const char* op, std::vector<DType> ins, DType out) {
+      return find_kernel(op, ins, out, KernelSet::portable);
+    };
+    for (int cmp = 0; cmp < 5; ++cmp)
+      for (int consts = 0; consts < 8; ++consts) {
+        const bool cb = consts & 4, ct = consts & 2, cf = consts & 1;
+        SelectArgs args;
+        args.b = 0.0;  // constants: b = +0, t = -2, f = NaN
+        args.t = -2.0;
+        args.f = NAN;
+        args.ft = 0.5;
+        args.ff = consts % 3 == 0 ? 1.0 : -3.0;
+        auto filled = [&](const Tensor& v, bool constant, double c) {
+          Tensor out(t, {n});
+          for (std::int64_t i = 0; i < n; ++i) {
+            const double x = constant ? c : v.at(i);
+            if (t == DType::float32) out.data<float>()[i] = static_cast<float>(x);
+            else out.data<double>()[i] = x;
+          }
+          return out;
+        };
+        // Oracle: compare, scale each branch, switch.
+        const Tensor bb = filled(b, cb, args.b), tt = filled(tv, ct, args.t), ff = filled(fv, cf, args.f);
+        Tensor cond(DType::boolean, {n}), ts(t, {n}), fs(t, {n}), want(t, {n});
+        const void* in2[3] = {a.raw(), bb.raw(), nullptr};
+        kernel(cmps[cmp], {t, t}, DType::boolean)(n, in2, cond.raw(), nullptr);
+        auto scaled = [&](const Tensor& v, bool constant, double f, Tensor& out) {
+          const double params[3] = {f, 0, 0};
+          const void* in1[3] = {v.raw(), nullptr, nullptr};
+          if (constant) std::memcpy(out.raw(), v.raw(), v.nbytes());
+          else kernel("scale", {t}, t)(n, in1, out.raw(), params);
+        };
+        scaled(tt, ct, args.ft, ts);
+        scaled(ff, cf, args.ff, fs);
+        const void* in3[3] = {cond.raw(), ts.raw(), fs.raw()};
+        kernel("switch", {DType::boolean, t, t}, t)(n, in3, want.raw(), nullptr);
+        const SelectFn fn = find_select_kernel(static_cast<SelectCmp>(cmp), t, cb, ct, cf);
+        REQUIRE(static_cast<bool>(fn));
+        for (std::int64_t len : {n, std::int64_t{31}, std::int64_t{1}, std::int64_t{0}})
+          for (int stream = 0; stream < 2; ++stream)
+            for (int shift = 0; shift < 2; ++shift) {
+              Tensor got(t, {n + 1});
+              std::byte* out = static_cast<std::byte*>(got.raw()) + shift * dtype_size(t);
+              fn(len, a.raw(), cb ? nullptr : b.raw(), ct ? nullptr : tv.raw(), cf ? nullptr : fv.raw(), out, args, stream);
+              store_fence();
+              Tensor gl(t, {len}), wl(t, {len});
+              std::memcpy(gl.raw(), out, gl.nbytes());
+              std::memcpy(wl.raw(), want.raw(), wl.nbytes());
+              std::string why;
+              INFO(dtype_name(t) << " " << cmps[cmp] << " consts " << consts << " len " << len << " stream " << stream);
+              CHECK_MESSAGE(same_values(gl, wl, &why), why);
+            }
+      }
+  }
+}
+
+TEST_CASE("switch forms fuse into one pass and equal the reference") {
+  std::mt19937 rng(41);
+  for (DType t : {DType::float32, DType::float64}) {
+    Graph g;
+    Expr x = g.input("x", t, {kSymbolic});
+    Expr y = g.input("y", t, {kSymbolic});
+    struct Case {
+      Expr e;
+      std::size_t passes;
+    };
+    const Case cases[] = {
+        {where(x > 0.0, x, 0.1 * x), 1},           // leaky relu, select form
+        {where(0.0 < x, x, scale(x, 0.1)), 1},     // the constant on the left
+        {where(x <= y, scale(y, -2.0), constant_like(y, 1.5)), 1},  // a constant branch
+        {where(x >= 0.0, y, constant_like(y, 0.0)), 1},
+        {maximum(x, scale(x, 0.1)), 1},            // leaky relu, max form
+        {maximum(x, 0.1 * x), 1},                  // the product with a constant, a scale
+        {minimum(scale(abs(x), 3.0), y), 1},
+        {maximum(constant_like(x, 0.0), x), 1},    // a constant first: not swapped (ties)
+        {where(eq(x, y), x, y) + where(x > 0.0, x, y), 3},  // one comparison fused per switch, add separate
+    };
+    for (const Case& c : cases) {
+      Function f = compile_fast({x, y}, {c.e});
+      INFO(debugprint({c.e}) << f.describe());
+      CHECK(f.num_steps() == 1);
+      CHECK(f.describe().find("in " + std::to_string(c.passes) + " pass") != std::string::npos);
+      Function ref = compile_reference({x, y}, {c.e});
+      for (std::int64_t n : {0, 1, 33, 1000}) {
+        const std::vector<Tensor> args = {random_tensor(t, {n}, rng), random_tensor(t, {n}, rng)};
+        check_same(f(args), ref(args), "n=" + std::to_string(n));
       }
     }
   }
@@ -439,6 +665,98 @@ TEST_CASE("gradient graphs from grad(): fused equals reference") {
   const std::vector<Tensor> args = {Tensor::from_list<float>({-2, -0.0f, 0, 3, NAN})};
   const auto a = f(args), b = compile_reference({x}, {cost, grad(cost, {x})[0]})(args);
   check_same({a[1]}, {b[1]}, "gradient");
+}
+
+TEST_CASE("forward and gradient of sum(leaky_relu(x)) after the standard pipeline: two passes") {
+  for (DType t : {DType::float32, DType::float64}) {
+    Graph g;
+    Expr x = g.input("x", t, {kSymbolic});
+    Expr cost = sum(relu(x, 0.1));
+    // Differentiate, then optimize: f2 * sign(x) + [f1] for the gradient.
+    const std::vector<Expr> outs = optimize({cost, grad(cost, {x})[0]});
+    CompileOptions one, two;
+    one.num_threads = 1;
+    two.num_threads = 2;
+    Function f = compile_fast({x}, outs, one), f2 = compile_fast({x}, outs, two);
+    // One kernel: the forward affine instruction sums without storing, the
+    // gradient's is f2 * sign(x) + f1 with the constant as an argument.
+    CHECK(f.num_steps() == 1);
+    INFO(f.describe());
+    CHECK(f.describe().find("in 2 passes") != std::string::npos);
+    CHECK(f.describe().find("reads 1,") != std::string::npos);
+    Function ref = compile_reference({x}, outs);
+    std::mt19937 rng(31);
+    for (std::int64_t n : {0, 1, 31, 32, 33, 1000, 300001}) {
+      const std::vector<Tensor> args = {random_tensor(t, {n}, rng)};
+      const auto a = f(args), b = f2(args), r = ref(args);
+      check_same({a[1]}, {r[1]}, "gradient n=" + std::to_string(n));
+      CHECK(a[0].bitwise_equal(b[0]));
+      // With special values in x the sum is NaN or inf in every order.
+      const double want = r[0].at(0), got = a[0].at(0);
+      if (std::isfinite(want)) {
+        double magnitude = 0;
+        for (std::int64_t i = 0; i < n; ++i) magnitude += std::abs(args[0].at(i));
+        const double eps = t == DType::float32 ? 0x1p-24 : 0x1p-53;
+        CHECK(std::abs(got - want) <= 2.0 * static_cast<double>(n) * eps * magnitude);
+      } else {
+        CHECK(((std::isnan(got) && std::isnan(want)) || got == want));
+      }
+    }
+  }
+}
+
+TEST_CASE("full sums inside a kernel: stored and summed, summed twice, over rows") {
+  std::mt19937 rng(37);
+  for (DType t : {DType::float32, DType::float64}) {
+    Graph g;
+    Expr x = g.input("x", t, {kSymbolic, 37});
+    Expr w = g.input("w", t, {37});
+    Expr y = relu(x * w, 0.2);
+    Expr z = scale(sign(x), 0.5) + 2.0;
+    // y is written and summed (twice: keepdims or not), z summed and read by
+    // another member, u only summed.
+    Expr u = abs(x) - w;
+    const std::vector<Expr> outs = {y, sum(y), sum(y, {0, 1}, true), sum(z), z * w, sum(u)};
+    CompileOptions one, two;
+    one.num_threads = 1;
+    two.num_threads = 2;
+    Function f = compile_fast({x, w}, outs, one), f2 = compile_fast({x, w}, outs, two);
+    CHECK(f.num_steps() == 1);
+    Function ref = compile_reference({x, w}, outs);
+    Function magnitudes = compile_reference({x, w}, {y, z, u});
+    for (std::int64_t rows : {1, 5, 3000}) {
+      // Finite values: the sums are compared against a bound.
+      Tensor xv(t, {rows, 37}), wv(t, {37});
+      std::uniform_real_distribution<double> u01(-2, 2);
+      for (std::int64_t i = 0; i < xv.size(); ++i) {
+        if (t == DType::float32) xv.data<float>()[i] = static_cast<float>(u01(rng));
+        else xv.data<double>()[i] = u01(rng);
+      }
+      for (std::int64_t i = 0; i < wv.size(); ++i) {
+        if (t == DType::float32) wv.data<float>()[i] = static_cast<float>(u01(rng));
+        else wv.data<double>()[i] = u01(rng);
+      }
+      const std::vector<Tensor> args = {xv, wv};
+      const auto a = f(args), b = f2(args), r = ref(args);
+      check_same({a[0], a[4]}, {r[0], r[4]}, "rows " + std::to_string(rows));
+      // Each order's error is at most (n - 1) * eps * sum|v| for the summed v.
+      const double eps = t == DType::float32 ? 0x1p-24 : 0x1p-53;
+      const auto summed = magnitudes(args);
+      auto bound = [&](std::size_t k) {
+        double m = 0;
+        for (std::int64_t i = 0; i < summed[k].size(); ++i) m += std::abs(summed[k].at(i));
+        return 2.0 * static_cast<double>(xv.size()) * eps * m;
+      };
+      const std::pair<std::size_t, std::size_t> sums[] = {{1, 0}, {2, 0}, {3, 1}, {5, 2}};
+      for (auto [o, k] : sums) {
+        INFO("output " << o << " rows " << rows);
+        CHECK(a[o].bitwise_equal(b[o]));
+        CHECK(std::abs(a[o].at(0) - r[o].at(0)) <= bound(k));
+      }
+      // Added up by y's instruction and by sum_chunk: the same order.
+      CHECK(a[1].at(0) == a[2].at(0));
+    }
+  }
 }
 
 TEST_CASE("a full sum that feeds back into its own kernel stays a separate step") {
