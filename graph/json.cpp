@@ -317,17 +317,13 @@ class TreeBuilder {
 
   bool null() { return deliver(JValue{nullptr}); }
   bool boolean(bool b) { return deliver(JValue{b}); }
-  bool number_integer(number_integer_t i) {
-    JNumber n;
-    n.integer = true;
-    n.i = i;
-    n.d = static_cast<double>(i);
-    n.f = static_cast<float>(i);
-    return deliver(JValue{n});
-  }
+  // nlohmann reads a number with a minus sign as number_integer, one
+  // without as number_unsigned: number_integer(0) is "-0", which as a float
+  // is -0.0 (an integer attribute reads it as 0).
+  bool number_integer(number_integer_t i) { return integer(i, i == 0); }
   bool number_unsigned(number_unsigned_t u) {
     if (u <= static_cast<number_unsigned_t>(std::numeric_limits<std::int64_t>::max()))
-      return number_integer(static_cast<std::int64_t>(u));
+      return integer(static_cast<std::int64_t>(u), false);
     JNumber n;  // an integer beyond int64: only usable as a float
     n.d = static_cast<double>(u);
     n.f = static_cast<float>(u);
@@ -418,6 +414,14 @@ class TreeBuilder {
     return deliver(std::move(v));
   }
 
+  bool integer(std::int64_t i, bool minus_zero) {
+    JNumber n;
+    n.integer = true;
+    n.i = i;
+    n.d = minus_zero ? -0.0 : static_cast<double>(i);
+    n.f = minus_zero ? -0.0f : static_cast<float>(i);
+    return deliver(JValue{n});
+  }
   bool deliver(JValue v) {
     if (stack_.empty()) {
       root_ = std::move(v);
@@ -660,13 +664,6 @@ AttrValue read_attr(const JValue& v, AttrKind kind, const At& at, const LoadLimi
   fail_at(at, "unsupported attribute kind");
 }
 
-std::string kinds_list(const std::vector<AttrSpec>& specs) {
-  std::string s;
-  for (std::size_t i = 0; i < specs.size(); ++i)
-    s += (i ? ", " : "") + specs[i].name + " (" + std::string(attr_kind_name(specs[i].kind)) + ")";
-  return s.empty() ? std::string("none") : s;
-}
-
 /// Reads a graph document (see from_json).
 class GraphReader {
  public:
@@ -902,24 +899,18 @@ class GraphReader {
     if (is_input && !name) fail_node("", "missing field \"name\" (an input node needs its name)");
     if (!is_input && name) fail_node(".name", "only input nodes have a name");
 
-    // Attributes: exactly those of Op::attr_specs(), each of its kind.
+    // Attributes: exactly those of Op::attr_specs(), each read as its kind,
+    // then checked as every node is (Op::attr_problem), with the place.
     Attrs attrs;
-    const std::vector<AttrSpec>& specs = specs_of(*op);
     if (const JValue* given = member(o, "attrs")) {
       for (const auto& [key, value] : as_object(*given, At(path, ".attrs"))) {
-        const AttrSpec* spec = nullptr;
-        for (const AttrSpec& sp : specs)
-          if (sp.name == key) spec = &sp;
-        if (!spec)
-          fail_node(".attrs." + key, "op " + op_name + " has no attribute \"" + key + "\" (its attributes: " +
-                                         kinds_list(specs) + ")");
+        const AttrSpec* spec = op->spec(key);
+        if (!spec) fail_node(".attrs." + key, op->unknown_attr(key).message);
         attrs.set(key, read_attr(value, spec->kind, At(path, ".attrs", key), limits_));
       }
     }
-    for (const AttrSpec& sp : specs)
-      if (!attrs.has(sp.name))
-        fail_node(".attrs", "missing attribute \"" + sp.name + "\" (a " + std::string(attr_kind_name(sp.kind)) +
-                                ") of op " + op_name);
+    if (const std::optional<AttrProblem> p = op->attr_problem(attrs))
+      fail_node(p->missing ? std::string(".attrs") : ".attrs." + p->key, p->message);
 
     std::string input_name;
     if (is_input) {
@@ -985,11 +976,6 @@ class GraphReader {
     }
   }
 
-  const std::vector<AttrSpec>& specs_of(const Op& op) {
-    auto it = specs_.find(&op);
-    if (it == specs_.end()) it = specs_.emplace(&op, op.attr_specs()).first;
-    return it->second;
-  }
 
   struct Pending {
     std::string path;
@@ -1002,7 +988,6 @@ class GraphReader {
   static constexpr std::size_t kUnused = static_cast<std::size_t>(-1);
   std::vector<Known> dense_;
   std::unordered_map<std::int64_t, Known> sparse_;
-  std::unordered_map<const Op*, std::vector<AttrSpec>> specs_;
   std::vector<std::int64_t> doc_id_;  // store id -> document id
   std::unordered_map<std::string, std::int64_t> input_names_;
   std::optional<std::string> header_error_, node_error_;
