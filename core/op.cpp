@@ -50,6 +50,12 @@ const AttrSpec* Op::spec(std::string_view key) const {
 }
 
 namespace {
+/// "a number", "an integer", ...
+std::string a_kind(AttrKind k) {
+  const std::string_view name = attr_kind_name(k);
+  return (name.front() == 'i' ? "an " : "a ") + std::string(name);
+}
+
 std::string spec_list(const std::vector<AttrSpec>& specs) {
   std::string s;
   for (std::size_t i = 0; i < specs.size(); ++i)
@@ -72,15 +78,13 @@ std::optional<AttrProblem> Op::attr_problem(const Attrs& attrs) const {
     if (!s) return unknown_attr(key);
     if (attr_kind(value) != s->kind)
       return AttrProblem{key, false,
-                         "attribute \"" + key + "\" of op " + name_ + " must be a " +
-                             std::string(attr_kind_name(s->kind)) + ", got a " +
-                             std::string(attr_kind_name(attr_kind(value)))};
+                         "attribute \"" + key + "\" of op " + name_ + " must be " + a_kind(s->kind) + ", got " +
+                             a_kind(attr_kind(value))};
   }
   for (const AttrSpec& s : all)
     if (!attrs.has(s.name))
       return AttrProblem{s.name, true,
-                         "missing attribute \"" + s.name + "\" (a " + std::string(attr_kind_name(s.kind)) +
-                             ") of op " + name_};
+                         "missing attribute \"" + s.name + "\" (" + a_kind(s.kind) + ") of op " + name_};
   return std::nullopt;
 }
 
