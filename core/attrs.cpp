@@ -101,7 +101,10 @@ std::string attr_str(const AttrValue& v) {
           auto r = std::to_chars(buf, buf + sizeof buf, x);
           return std::string(buf, r.ptr);
         } else if constexpr (std::is_same_v<V, std::vector<std::int64_t>>) {
-          return shape_str(x);
+          // Plain integers: a shape's "?" for -1 would misprint an attribute.
+          std::string s = "[";
+          for (std::size_t i = 0; i < x.size(); ++i) s += (i ? ", " : "") + std::to_string(x[i]);
+          return s + "]";
         } else if constexpr (std::is_same_v<V, std::string>) {
           return "\"" + x + "\"";
         } else if constexpr (std::is_same_v<V, Tensor>) {

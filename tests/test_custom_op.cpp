@@ -364,6 +364,8 @@ TEST_CASE("printers call format() with one string per operand, and label() for a
         " |test_elu(alpha=0.5) [id 1] float64[3]\n"
         " | |x [id 0] float64[3]\n"
         " |x [id 0] float64[3]\n");
+  // Integer lists print as integers (-1 is not a shape's "?").
+  CHECK(attr_str(std::vector<std::int64_t>{-1, 0, 9007199254740993}) == "[-1, 0, 9007199254740993]");
   const std::string dot = to_dot({e});
   CHECK(dot.find("label=\"<+>\\n[id 2] float64[3]\"") != std::string::npos);
   CHECK(dot.find("label=\"test_elu(alpha=0.5)\\n[id 1] float64[3]\"") != std::string::npos);
