@@ -122,15 +122,22 @@ void detail::check_static_registrations(bool run_deferred) {
   if (t_registering) return;
   ProgramRegistrations& p = program();
   if (run_deferred && p.has_deferred) {
+    // Another thread that gets here meanwhile waits for the registrations
+    // to be done, so that it sees their passes.
     std::lock_guard running(p.run_mutex);
-    std::vector<Registration> todo;
-    {
-      std::lock_guard lock(p.mutex);
-      todo.swap(p.deferred);
-      p.has_deferred = false;
+    for (;;) {
+      std::vector<Registration> todo;
+      {
+        std::lock_guard lock(p.mutex);
+        todo.swap(p.deferred);
+        if (todo.empty()) {
+          p.has_deferred = false;
+          break;
+        }
+      }
+      for (Registration& r : todo)
+        if (std::string error = run(r); !error.empty()) program_error(std::move(error));
     }
-    for (Registration& r : todo)
-      if (std::string error = run(r); !error.empty()) program_error(std::move(error));
   }
   if (!p.failed) return;
   std::lock_guard lock(p.mutex);

@@ -422,6 +422,7 @@ class TreeBuilder {
     n.f = minus_zero ? -0.0f : static_cast<float>(i);
     return deliver(JValue{n});
   }
+
   bool deliver(JValue v) {
     if (stack_.empty()) {
       root_ = std::move(v);
@@ -975,7 +976,6 @@ class GraphReader {
       sparse_.emplace(id, k);
     }
   }
-
 
   struct Pending {
     std::string path;
