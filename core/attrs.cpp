@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cmath>
 #include <functional>
+#include <limits>
 
 namespace symgraph {
 namespace {
@@ -16,6 +18,24 @@ std::size_t hash_bytes(const void* p, std::size_t n) {
   return std::hash<std::string_view>{}(std::string_view(static_cast<const char*>(p), n));
 }
 
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// A NaN other than the quiet NaN of its type.
+template <class T> bool other_nan(T v) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  return std::isnan(v) && std::bit_cast<Bits>(v) != std::bit_cast<Bits>(std::numeric_limits<T>::quiet_NaN());
+}
+
+/// Every NaN of `t` becomes the quiet NaN; `t` is copied first if it has
+/// another one (tensors share storage: the caller's tensor never changes).
+template <class T> void canonicalize_nans(Tensor& t) {
+  const T* p = t.data<T>();
+  if (std::none_of(p, p + t.size(), other_nan<T>)) return;
+  t = t.clone();
+  for (T& v : t.array<T>())
+    if (std::isnan(v)) v = std::numeric_limits<T>::quiet_NaN();
+}
+
 std::size_t value_hash(const AttrValue& v) {
   std::size_t h = v.index();
   std::visit(
@@ -24,7 +44,7 @@ std::size_t value_hash(const AttrValue& v) {
         if constexpr (std::is_same_v<V, std::int64_t>) {
           h = mix(h, static_cast<std::size_t>(x));
         } else if constexpr (std::is_same_v<V, double>) {
-          h = mix(h, std::bit_cast<std::uint64_t>(x));
+          h = mix(h, std::bit_cast<std::uint64_t>(std::isnan(x) ? kNaN : x));
         } else if constexpr (std::is_same_v<V, std::vector<std::int64_t>>) {
           for (auto i : x) h = mix(h, static_cast<std::size_t>(i));
         } else if constexpr (std::is_same_v<V, std::string>) {
@@ -59,7 +79,10 @@ AttrKind attr_kind(const AttrValue& v) { return static_cast<AttrKind>(v.index())
 
 bool attr_equal(const AttrValue& a, const AttrValue& b) {
   if (a.index() != b.index()) return false;
-  if (auto* x = std::get_if<double>(&a)) return std::bit_cast<std::uint64_t>(*x) == std::bit_cast<std::uint64_t>(std::get<double>(b));
+  if (auto* x = std::get_if<double>(&a)) {
+    const double y = std::get<double>(b);
+    return std::bit_cast<std::uint64_t>(*x) == std::bit_cast<std::uint64_t>(y) || (std::isnan(*x) && std::isnan(y));
+  }
   if (auto* t = std::get_if<Tensor>(&a)) return t->bitwise_equal(std::get<Tensor>(b));
   if (auto* i = std::get_if<std::int64_t>(&a)) return *i == std::get<std::int64_t>(b);
   if (auto* v = std::get_if<std::vector<std::int64_t>>(&a)) return *v == std::get<std::vector<std::int64_t>>(b);
@@ -78,7 +101,10 @@ std::string attr_str(const AttrValue& v) {
           auto r = std::to_chars(buf, buf + sizeof buf, x);
           return std::string(buf, r.ptr);
         } else if constexpr (std::is_same_v<V, std::vector<std::int64_t>>) {
-          return shape_str(x);
+          // Plain integers: a shape's "?" for -1 would misprint an attribute.
+          std::string s = "[";
+          for (std::size_t i = 0; i < x.size(); ++i) s += (i ? ", " : "") + std::to_string(x[i]);
+          return s + "]";
         } else if constexpr (std::is_same_v<V, std::string>) {
           return "\"" + x + "\"";
         } else if constexpr (std::is_same_v<V, Tensor>) {
@@ -104,6 +130,14 @@ Attrs::Attrs(std::initializer_list<Item> items) {
 }
 
 Attrs& Attrs::set(std::string key, AttrValue value) {
+  // Every NaN is one value, as for constants: JSON writes all of them as
+  // "nan", so two nodes that differ only in a NaN's bits would merge when
+  // loaded back. +0.0 and -0.0 stay distinct.
+  if (auto* d = std::get_if<double>(&value); d && std::isnan(*d)) *d = kNaN;
+  if (auto* t = std::get_if<Tensor>(&value)) {
+    if (t->dtype() == DType::float32) canonicalize_nans<float>(*t);
+    if (t->dtype() == DType::float64) canonicalize_nans<double>(*t);
+  }
   auto it = std::lower_bound(items_.begin(), items_.end(), key,
                              [](const Item& a, const std::string& k) { return a.first < k; });
   if (it != items_.end() && it->first == key) {

@@ -1,7 +1,10 @@
 #pragma once
 /// Op attributes: a small sorted map from name to value. Attributes are part
 /// of a node's identity: they are compared and hashed bit for bit (so scale by
-/// -0.0 and by +0.0 are different nodes) and written to JSON.
+/// -0.0 and by +0.0 are different nodes) and written to JSON. As for
+/// constants, every NaN is one value: a NaN (of a number or in a tensor) is
+/// stored as the quiet NaN, so NaNs that differ in sign or payload make one
+/// node, as they do after a JSON round trip (JSON writes each as "nan").
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -25,7 +28,7 @@ class Attrs {
   Attrs(std::initializer_list<Item> items);
 
   /// Sets (or replaces) an attribute; keys stay sorted so that printing,
-  /// hashing and JSON are deterministic.
+  /// hashing and JSON are deterministic. NaNs are stored as the quiet NaN.
   Attrs& set(std::string key, AttrValue value);
   bool has(std::string_view key) const;
   const AttrValue* find(std::string_view key) const;
@@ -39,7 +42,8 @@ class Attrs {
   const std::vector<Item>& items() const { return items_; }
   bool empty() const { return items_.empty(); }
 
-  /// Bitwise equality (doubles and tensors compare by bit pattern).
+  /// Bitwise equality (doubles and tensors compare by bit pattern; every NaN
+  /// is one value).
   bool operator==(const Attrs& other) const;
   std::size_t hash() const;
 
@@ -50,7 +54,7 @@ class Attrs {
 };
 
 AttrKind attr_kind(const AttrValue& v);
-/// Bitwise equality of two attribute values.
+/// Bitwise equality of two attribute values (two NaN numbers are equal).
 bool attr_equal(const AttrValue& a, const AttrValue& b);
 /// A short readable form: 0.5, [0, 1], "name", float32, or a tensor summary.
 std::string attr_str(const AttrValue& v);

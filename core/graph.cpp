@@ -84,15 +84,11 @@ NodeId GraphStore::intern(Node n) {
 }
 
 NodeId GraphStore::add(const Op& op, std::vector<NodeId> inputs, Attrs attrs) {
-  const int n = static_cast<int>(inputs.size());
-  if (n < op.min_inputs() || (op.max_inputs() >= 0 && n > op.max_inputs())) {
-    std::string expected = op.max_inputs() == op.min_inputs() ? std::to_string(op.min_inputs())
-                           : op.max_inputs() < 0 ? "at least " + std::to_string(op.min_inputs())
-                                                 : std::to_string(op.min_inputs()) + " to " + std::to_string(op.max_inputs());
-    throw Error(op.name() + ": expects " + expected + " input(s), got " + std::to_string(n));
-  }
+  // Operands and attributes as the op declares them, before infer() sees them.
+  op.check_arity(inputs.size());
   if (op.name() == "input" || op.name() == "constant")
     throw Error(op.name() + ": create inputs with Graph::input and constants with Graph::constant");
+  op.check_attrs(attrs);
   std::vector<TensorType> types;
   types.reserve(inputs.size());
   for (NodeId i : inputs) {

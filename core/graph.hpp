@@ -47,7 +47,9 @@ class GraphStore {
   GraphStore& operator=(const GraphStore&) = delete;
 
   /// The node op(inputs; attrs), built (type inferred, errors thrown) or
-  /// found if it exists already.
+  /// found if it exists already. The number of operands and the attributes
+  /// are checked against the op's declaration first (Op::check_arity,
+  /// Op::check_attrs), so infer() never sees what the op does not declare.
   NodeId add(const Op& op, std::vector<NodeId> inputs, Attrs attrs);
   /// The graph input `name`: declaring the same name again with the same type
   /// returns the same node, with another type throws.

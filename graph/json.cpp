@@ -387,17 +387,13 @@ class TreeBuilder {
 
   bool null() { return scalar(JValue{nullptr}); }
   bool boolean(bool b) { return scalar(JValue{b}); }
-  bool number_integer(number_integer_t i) {
-    JNumber n;
-    n.integer = true;
-    n.i = i;
-    n.d = static_cast<double>(i);
-    n.f = static_cast<float>(i);
-    return scalar(JValue{n});
-  }
+  // nlohmann reads a number with a minus sign as number_integer, one
+  // without as number_unsigned: number_integer(0) is "-0", which as a float
+  // is -0.0 (an integer attribute reads it as 0).
+  bool number_integer(number_integer_t i) { return integer(i, i == 0); }
   bool number_unsigned(number_unsigned_t u) {
     if (u <= static_cast<number_unsigned_t>(std::numeric_limits<std::int64_t>::max()))
-      return number_integer(static_cast<std::int64_t>(u));
+      return integer(static_cast<std::int64_t>(u), false);
     JNumber n;  // an integer beyond int64: only usable as a float
     n.d = static_cast<double>(u);
     n.f = static_cast<float>(u);
@@ -504,6 +500,15 @@ class TreeBuilder {
     return fail_limit("more than " + std::to_string(limits_.max_node_values) + " JSON values in " +
                           (in_node ? "one node" : on_node ? "the document outside its nodes" : "the value"),
                       "LoadLimits::max_node_values", limits_.max_node_values);
+  }
+
+  bool integer(std::int64_t i, bool minus_zero) {
+    JNumber n;
+    n.integer = true;
+    n.i = i;
+    n.d = minus_zero ? -0.0 : static_cast<double>(i);
+    n.f = minus_zero ? -0.0f : static_cast<float>(i);
+    return scalar(JValue{n});
   }
 
   bool deliver(JValue v) {
@@ -1105,24 +1110,20 @@ class GraphReader {
     if (is_input && !name) fail_node("", "missing field \"name\" (an input node needs its name)");
     if (!is_input && name) fail_node(".name", "only input nodes have a name");
 
-    // Attributes: exactly those of Op::attr_specs(), each of its kind.
+    // Attributes: exactly those of Op::attr_specs(), each read as its kind,
+    // then checked as every node is (Op::attr_problem), with the place.
     Attrs attrs;
-    const std::vector<AttrSpec>& specs = specs_of(*op);
     if (const JValue* given = member(o, "attrs")) {
       for (const auto& [key, value] : as_object(*given, At(path, ".attrs"))) {
-        const AttrSpec* spec = nullptr;
-        for (const AttrSpec& sp : specs)
-          if (sp.name == key) spec = &sp;
+        const AttrSpec* spec = op->spec(key);
         if (!spec)
-          fail_node(".attrs." + path_key(key), "op " + op_name + " has no attribute " + shown(key) + " (its attributes: " +
-                                         kinds_list(specs) + ")");
+          fail_node(".attrs." + path_key(key), "op " + op_name + " has no attribute " + shown(key) +
+                                                   " (its attributes: " + kinds_list(op->specs()) + ")");
         attrs.set(key, read_attr(value, spec->kind, At(path, ".attrs", key), limits_, total_elements_));
       }
     }
-    for (const AttrSpec& sp : specs)
-      if (!attrs.has(sp.name))
-        fail_node(".attrs", "missing attribute \"" + sp.name + "\" (a " + std::string(attr_kind_name(sp.kind)) +
-                                ") of op " + op_name);
+    if (const std::optional<AttrProblem> p = op->attr_problem(attrs))
+      fail_node(p->missing ? std::string(".attrs") : ".attrs." + p->key, p->message);
 
     std::string input_name;
     if (is_input) {
@@ -1188,12 +1189,6 @@ class GraphReader {
     }
   }
 
-  const std::vector<AttrSpec>& specs_of(const Op& op) {
-    auto it = specs_.find(&op);
-    if (it == specs_.end()) it = specs_.emplace(&op, op.attr_specs()).first;
-    return it->second;
-  }
-
   struct Pending {
     std::string path;
     std::int64_t node, ref;
@@ -1206,7 +1201,6 @@ class GraphReader {
   static constexpr std::size_t kUnused = static_cast<std::size_t>(-1);
   std::vector<Known> dense_;
   std::unordered_map<std::int64_t, Known> sparse_;
-  std::unordered_map<const Op*, std::vector<AttrSpec>> specs_;
   std::vector<std::int64_t> doc_id_;  // store id -> document id
   std::unordered_map<std::string, std::int64_t> input_names_;
   std::optional<std::string> header_error_;

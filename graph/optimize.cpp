@@ -1,7 +1,6 @@
 #include "symgraph/graph/optimize.hpp"
 
 #include <algorithm>
-#include <array>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -21,16 +20,6 @@ void check_outputs(const char* what, const std::vector<Expr>& outputs) {
     if (e.graph() != outputs[0].graph())
       throw Error(std::string(what) + ": the outputs belong to different graphs (build them from one Graph)");
   }
-}
-
-/// The built-in passes' names, in builtin_passes()'s order. register_pass
-/// checks names against this list, not the passes: a user's RegisterPass may
-/// run during static initialisation, before the rule files' patterns exist.
-constexpr std::array<std::string_view, 5> kBuiltinNames = {"constant-folding", "canonicalize", "relu-to-abs", "cse",
-                                                           "dead-node-removal"};
-
-bool is_builtin(std::string_view name) {
-  return std::find(kBuiltinNames.begin(), kBuiltinNames.end(), name) != kBuiltinNames.end();
 }
 
 /// The built-in passes, in the order the standard pipeline runs them.
@@ -54,18 +43,32 @@ const std::vector<Pass>& builtin_passes() {
   return all;
 }
 
+/// A pass added with register_pass. A failed load_extension takes its
+/// passes back: they stay in place, not live (a Pass reference never dangles).
+struct UserPass {
+  Pass pass;
+  std::vector<Rule> rules;
+  bool live = true;
+};
+
 /// Passes added with register_pass. A deque: a Pass (and its rules) never
 /// moves, so pass_named's references stay valid while more are registered.
 struct UserPasses {
   std::shared_mutex mutex;
-  std::deque<Pass> passes;
-  std::deque<std::vector<Rule>> rules;
+  std::deque<UserPass> passes;
   std::vector<std::string> standard;  // names of the passes standard() runs
 };
 
-UserPasses& user_passes() {
+UserPasses& pass_store() {
   static UserPasses* p = new UserPasses();  // never destroyed, like the op registry
   return *p;
+}
+
+/// The registered passes, after the program's deferred registrations
+/// (RegisterPass) have run; throws if one of them failed.
+UserPasses& user_passes() {
+  detail::check_static_registrations(true);
+  return pass_store();
 }
 
 /// The rewrite stage of standard() and strict(): `builtin`, then the
@@ -77,24 +80,33 @@ Pipeline::Stage with_user_passes(Pipeline::Stage builtin) {
   return builtin;
 }
 
+void unregister_pass(const std::string& name) {
+  UserPasses& u = pass_store();
+  std::unique_lock lock(u.mutex);
+  for (UserPass& p : u.passes)
+    if (p.live && p.pass.name == name) p.live = false;
+  std::erase(u.standard, name);
+}
+
 }  // namespace
 
 std::vector<Pass> passes() {
   std::vector<Pass> all = builtin_passes();
   UserPasses& u = user_passes();
   std::shared_lock lock(u.mutex);
-  all.insert(all.end(), u.passes.begin(), u.passes.end());
+  for (const UserPass& p : u.passes)
+    if (p.live) all.push_back(p.pass);
   return all;
 }
 
 const Pass& pass_named(std::string_view name) {
+  UserPasses& u = user_passes();
   for (const Pass& p : builtin_passes())
     if (p.name == name) return p;
   {
-    UserPasses& u = user_passes();
     std::shared_lock lock(u.mutex);
-    for (const Pass& p : u.passes)
-      if (p.name == name) return p;
+    for (const UserPass& p : u.passes)
+      if (p.live && p.pass.name == name) return p.pass;
   }
   std::string known;
   for (const Pass& p : passes()) known += (known.empty() ? "" : ", ") + p.name;
@@ -105,27 +117,55 @@ void register_pass(std::string name, std::string summary, std::vector<Rule> rule
   const std::string what = "register_pass '" + name + "': ";
   if (name.empty() || name.find_first_of("+, ") != std::string::npos || name == "none")
     throw Error(what + "a pass name must be non-empty, not 'none', and without '+', ',' or spaces");
-  if (is_builtin(name)) throw Error(what + "a built-in pass has that name");
-  UserPasses& u = user_passes();
-  std::unique_lock lock(u.mutex);
-  // Rule names of built-in passes are checked when a pipeline runs (optimize).
-  for (const Pass& p : u.passes) {
-    if (p.name == name) throw Error(what + "a pass of that name is registered already");
-    for (const Rule& old : *p.rules)
-      for (const Rule& r : rules)
-        if (r.name() == old.name())
-          throw Error(what + "pass " + p.name + " already has a rule named '" + r.name() + "' (rule names are unique)");
-  }
   for (std::size_t i = 0; i < rules.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (rules[i].name() == rules[j].name()) throw Error(what + "two rules are named '" + rules[i].name() + "'");
-  u.rules.push_back(std::move(rules));
-  u.passes.push_back({name, std::move(summary), &u.rules.back()});
-  if (standard) u.standard.push_back(std::move(name));
+  // A rule that shares a built-in rule's name would not run in a stage with
+  // that pass, and the trace could not tell the two apart. (Registration
+  // runs after static initialisation, when the built-in tables exist.)
+  for (const Pass& p : builtin_passes()) {
+    if (p.name == name) throw Error(what + "a built-in pass has that name");
+    for (const Rule& old : *p.rules)
+      for (const Rule& r : rules)
+        if (r.name() == old.name())
+          throw Error(what + "built-in pass " + p.name + " already has a rule named '" + r.name() +
+                      "' (rule names are unique)");
+  }
+  UserPasses& u = user_passes();
+  {
+    std::unique_lock lock(u.mutex);
+    for (const UserPass& p : u.passes) {
+      if (!p.live) continue;
+      if (p.pass.name == name) throw Error(what + "a pass of that name is registered already");
+      for (const Rule& old : p.rules)
+        for (const Rule& r : rules)
+          if (r.name() == old.name())
+            throw Error(what + "pass " + p.pass.name + " already has a rule named '" + r.name() +
+                        "' (rule names are unique)");
+    }
+    UserPass& added = u.passes.emplace_back();
+    added.rules = std::move(rules);
+    added.pass = {name, std::move(summary), &added.rules};
+    if (standard) u.standard.push_back(name);
+  }
+  detail::on_registered([name] { unregister_pass(name); });
 }
 
-RegisterPass::RegisterPass(std::string name, std::string summary, std::vector<Rule> rules, bool standard) {
-  detail::static_registration([&] { register_pass(std::move(name), std::move(summary), std::move(rules), standard); });
+RegisterPass::RegisterPass(std::string name, std::string summary, RuleBuilder rules, bool standard,
+                           std::source_location where) {
+  detail::static_registration(
+      "RegisterPass", where,
+      [name = std::move(name), summary = std::move(summary), rules = std::move(rules), standard] {
+        if (!rules) throw Error("register_pass '" + name + "': no function to build its rules");
+        std::vector<Rule> built;
+        try {
+          built = rules();
+        } catch (const std::exception& e) {
+          throw Error("register_pass '" + name + "': its rules failed to build: " + e.what());
+        }
+        register_pass(name, summary, std::move(built), standard);
+      },
+      /*deferred=*/true);
 }
 
 Pipeline Pipeline::standard() {
@@ -200,14 +240,9 @@ std::vector<Expr> optimize(const std::vector<Expr>& outputs, const Pipeline& pip
         if (pipeline.is_exact_only() && !r.exact()) continue;
         const auto seen =
             std::find_if(rules.begin(), rules.end(), [&](const PassRule& p) { return p.rule->name() == r.name(); });
-        if (seen == rules.end()) {
-          rules.push_back({pass.name, &r});
-        } else if (seen->pass != pass.name && !(is_builtin(seen->pass) && is_builtin(pass.name))) {
-          // Only built-in passes share rules; a registered pass's rule that
-          // shares a name would not run, and the trace could not tell them apart.
-          throw Error("optimize: passes " + std::string(seen->pass) + " and " + pass.name +
-                      " both have a rule named '" + r.name() + "' (rename the registered pass's rule)");
-        }
+        // Only built-in passes share rules (register_pass refuses a name
+        // that is taken), and such a rule runs once.
+        if (seen == rules.end()) rules.push_back({pass.name, &r});
       }
     }
     // A stage without rules (dead-node-removal) has nothing to rewrite: every

@@ -11,6 +11,8 @@
 /// the results compile together with the caller's input expressions.
 /// Differentiate first, then optimize: rewrites keep values (within each
 /// rule's contract) but may change the slope at a kink (docs/optimizer.md).
+#include <functional>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,14 +42,29 @@ const Pass& pass_named(std::string_view name);
 /// Pipeline::strict() (its exact rules only) run it too, in their rewrite
 /// stage after the built-in passes, so optimize() and compile() apply it by
 /// default. Throws Error for a name that is taken, empty or contains '+',
-/// ',' or a space, or a rule name that another pass already uses (the trace
-/// names rules, and a stage runs a rule name once).
+/// ',' or a space, or a rule name that a built-in or registered pass already
+/// uses, or two rules of one name (the trace names rules, and a stage runs a
+/// rule name once). Call it at run time; from a static initialiser, use
+/// RegisterPass.
 void register_pass(std::string name, std::string summary, std::vector<Rule> rules, bool standard = false);
 
-/// register_pass at static-initialisation time, next to a RegisterOp:
-///   const symgraph::RegisterPass softplus_pass{"softplus", "...", softplus_rules(), true};
+/// The rules of a pass, built when the pass is registered.
+using RuleBuilder = std::function<std::vector<Rule>()>;
+
+/// register_pass at static-initialisation time, next to a RegisterOp. It
+/// takes the function that builds the rules, not the rules:
+///   std::vector<Rule> softplus_rules() { return {...}; }
+///   const symgraph::RegisterPass softplus_pass{"softplus", "...", softplus_rules, true};
+/// The registration is deferred until every static initialiser of its
+/// program (at the first use of passes or optimize) or extension module (at
+/// the end of load_extension) has run, so the order of RegisterOp and
+/// RegisterPass in a file does not matter. A failure (a name taken, a rule
+/// that does not build) never ends the program: load_extension reports it,
+/// and in a program the first use of a registry throws it, naming this
+/// declaration's file and line (detail::static_registration).
 struct RegisterPass {
-  RegisterPass(std::string name, std::string summary, std::vector<Rule> rules, bool standard = false);
+  RegisterPass(std::string name, std::string summary, RuleBuilder rules, bool standard = false,
+               std::source_location where = std::source_location::current());
 };
 
 class Pipeline {

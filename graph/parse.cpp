@@ -189,10 +189,17 @@ class Parser {
           case Tok::name: {
             Token after = lexer_.next();
             if (after.kind == Tok::lparen) {
-              if (!find_function(t.text) && !callable_op(t.text))
+              if (!find_function(t.text) && !callable_op(t.text)) {
+                if (const Op* op = OpRegistry::instance().find(t.text); op && !op->specs().empty()) {
+                  std::string names;
+                  for (const AttrSpec& a : op->specs()) names += (names.empty() ? "" : ", ") + a.name;
+                  fail(t.col, "op '" + std::string(t.text) + "' needs attributes (" + names +
+                                  "), which an expression cannot give; build it in C++ or load it from JSON");
+                }
                 fail(t.col, "unknown function '" + std::string(t.text) + "' (functions: " + function_names() +
                                 "); other ops without attributes are called by their name, an extension op once "
                                 "registered (symgraph --load, or RegisterOp)");
+              }
               open(t.col);
               pending_.push_back({Kind::call, t.text, t.col, 0, operands_.size()});
               t = lexer_.next();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 #include "symgraph/core/registry.hpp"
@@ -41,10 +42,15 @@ std::string number_str(double v) {
   return std::string(buf, r.ptr);
 }
 
-bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
+/// Bit for bit, except that every NaN is one value (as in constants and
+/// attributes, which store NaNs as the quiet NaN).
+bool same_bits(double a, double b) {
+  return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b) || (std::isnan(a) && std::isnan(b));
+}
 
 /// `lit` rounded to `dtype` equals `v` (a value of that dtype) bit for bit.
 bool equals_literal(double v, double lit, DType dtype) {
+  if (std::isnan(v) || std::isnan(lit)) return std::isnan(v) && std::isnan(lit);
   if (dtype == DType::float32)
     return std::bit_cast<std::uint32_t>(static_cast<float>(v)) == std::bit_cast<std::uint32_t>(static_cast<float>(lit));
   return same_bits(v, lit);

@@ -74,7 +74,7 @@ class Pattern {
 struct AttrPattern {
   AttrPattern(double v) : literal(v) {}
   AttrPattern(const Num& n) : hole(n.name()) {}
-  std::optional<double> literal;  ///< compared bit for bit
+  std::optional<double> literal;  ///< compared bit for bit (a NaN matches any NaN)
   std::string hole;               ///< binds a Num when literal is empty
 };
 
@@ -97,7 +97,8 @@ struct PatternNode {
 };
 
 /// A constant whose elements all equal `value` bit for bit (so lit(-0.0)
-/// does not match +0.0), after rounding `value` to the constant's dtype.
+/// does not match +0.0), after rounding `value` to the constant's dtype; a
+/// NaN `value` matches NaN constants (every NaN is one value).
 Pattern lit(double value);
 /// A constant whose elements are all zero, of either sign.
 Pattern zero();

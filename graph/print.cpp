@@ -71,10 +71,8 @@ std::string node_label(const Node& n) {
     const Tensor& v = std::get<Tensor>(*n.attrs.find("value"));
     if (v.rank() > 0 && v.size() > 0 && v.size() <= 8) return small_value(v);
   }
-  std::string s = escaped(n.op->format({}, n.attrs));
-  // The default form of an op without operands or attributes is "name()".
-  if (s.size() > 2 && s.compare(s.size() - 2, 2, "()") == 0) s.resize(s.size() - 2);
-  return s;
+  // The node alone: format() is only ever called with one string per operand.
+  return escaped(n.op->label(n.attrs));
 }
 
 std::string expr_str(const Expr& e, std::size_t max_depth) {
@@ -103,7 +101,7 @@ std::string expr_str(const Expr& e, std::size_t max_depth) {
       stack.push_back({next, depth, {}});
       continue;
     } else {
-      text = escaped(n.op->format(f.args, n.attrs));
+      text = escaped(n.op->format(f.args, n.attrs));  // f.args: one string per operand
     }
     stack.pop_back();
     if (stack.empty()) {

@@ -206,7 +206,8 @@ class Engine {
       throw Error(where() + " failed: " + e.what());
     }
     grow();
-    if (!after.valid() || after.graph() != store_) throw Error(where() + " returned an expression of another graph");
+    if (!after.valid()) throw Error(where() + " returned an empty expression (Expr()); a replacement builds one");
+    if (after.graph() != store_) throw Error(where() + " returned an expression of another graph");
     const TensorType& was = store_->node(before).type;
     if (after.type() != was)
       throw Error(where() + " would change its type from " + type_str(was) + " to " + type_str(after.type()) +

@@ -19,6 +19,9 @@ DType ElementwiseOp::same_float_dtype(std::span<const TensorType> inputs) const 
 DType ElementwiseOp::result_dtype(std::span<const TensorType> inputs) const { return same_float_dtype(inputs); }
 
 TensorType ElementwiseOp::infer(std::span<const TensorType> inputs, const Attrs&) const {
+  // The registry refuses an elementwise op without operands; this guards an
+  // op used without registering it.
+  if (inputs.empty()) fail("an elementwise op needs at least one operand");
   Shape shape = inputs[0].shape;
   for (std::size_t i = 1; i < inputs.size(); ++i) {
     if (inputs.size() == 2) {

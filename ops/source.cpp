@@ -31,9 +31,8 @@ struct Constant final : Op {
     const Tensor& v = attrs.get<Tensor>("value");
     std::memcpy(out.raw(), v.raw(), v.nbytes());
   }
-  std::string format(std::span<const std::string>, const Attrs& attrs) const override {
-    return attr_str(*attrs.find("value"));
-  }
+  std::string format(std::span<const std::string>, const Attrs& attrs) const override { return label(attrs); }
+  std::string label(const Attrs& attrs) const override { return attr_str(*attrs.find("value")); }
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +42,54 @@ Tensor softplus_of(const Tensor& xs) {
 }
 
 const char* const kRule = "log-1-plus-exp";
+
+/// y = x for x > 0, alpha * expm1(x) otherwise (elu).  dy/dx = 1, alpha * exp(x).
+/// An op with an attribute whose printed form reads its operand.
+struct TestElu final : ElementwiseOp {
+  TestElu() : ElementwiseOp("test_elu", 1, 1) {}
+  std::vector<AttrSpec> attr_specs() const override { return {{"alpha", AttrKind::real}}; }
+  void compute(std::span<const Tensor* const> in, const Attrs& attrs, Tensor& out) const override {
+    const double alpha = attrs.get<double>("alpha");
+    dispatch_float(out.dtype(), name(), [&]<class T>() {
+      elementwise_kernel<T, T>(out, {in[0]}, [alpha](auto& y, const auto& x) {
+        y = x.unaryExpr([alpha](T v) { return v > T(0) ? v : static_cast<T>(alpha) * std::expm1(v); });
+      });
+    });
+  }
+  /// Reads args[0]: the printers must hand it exactly one operand.
+  std::string format(std::span<const std::string> args, const Attrs& attrs) const override {
+    if (args.size() != 1) throw Error("test_elu: format() got " + std::to_string(args.size()) + " operands");
+    return "elu[" + attr_str(*attrs.find("alpha")) + "](" + args[0] + ")";
+  }
+
+ protected:
+  std::vector<std::optional<Expr>> partials(const Expr& y, const Expr& g) const override {
+    const Expr x = y.input(0);
+    return {where(x > 0.0, g, (y.attrs().get<double>("alpha") * exp(x)) * g)};
+  }
+};
+const RegisterOp<TestElu> test_elu_registration;
+
+Expr test_elu(const Expr& x, double alpha) { return apply("test_elu", {x}, {{"alpha", alpha}}); }
+
+/// Two operands of one type, printed "a <+> b" (and "<+>" alone); infer
+/// reads both operands, format both strings. No kernel is needed here.
+struct TestPair final : Op {
+  TestPair() : Op("test_pair", 2, 2) {}
+  TensorType infer(std::span<const TensorType> in, const Attrs&) const override {
+    if (in[0] != in[1]) fail("operands " + type_str(in[0]) + " and " + type_str(in[1]) + " differ");
+    return in[0];
+  }
+  void compute(std::span<const Tensor* const>, const Attrs&, Tensor&) const override {}
+  std::string format(std::span<const std::string> args, const Attrs&) const override {
+    if (args.size() != 2) throw Error("test_pair: format() got " + std::to_string(args.size()) + " operands");
+    return args[0] + " <+> " + args[1];
+  }
+  std::string label(const Attrs&) const override { return "<+>"; }
+};
+const RegisterOp<TestPair> test_pair_registration;
+
+std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
 
 }  // namespace
 
@@ -247,8 +296,14 @@ TEST_CASE("expressions call registered ops by name") {
   CHECK(outs[2].op_name() == "transpose");
   CHECK(error_of([&] { parse_expressions(g, "softplus(x, x)"); }) == "column 1: softplus takes 1 argument, got 2");
   CHECK(error_of([&] { parse_expressions(g, "softplus()"); }) == "column 1: softplus takes 1 argument, got 0");
-  // An op with attributes is not callable (there is no syntax for them).
-  CHECK(error_of([&] { parse_expressions(g, "reshape(x)"); }).find("unknown function 'reshape'") == 10);
+  // An op with attributes is not callable (there is no syntax for them),
+  // and the message says so rather than calling it unknown.
+  CHECK(error_of([&] { parse_expressions(g, "reshape(x)"); }) ==
+        "column 1: op 'reshape' needs attributes (shape), which an expression cannot give; build it in C++ or load "
+        "it from JSON");
+  CHECK(error_of([&] { parse_expressions(g, "2 * test_elu(x)"); }) ==
+        "column 5: op 'test_elu' needs attributes (alpha), which an expression cannot give; build it in C++ or load "
+        "it from JSON");
 }
 
 TEST_CASE("a pass of the user's own joins a pipeline by name") {
@@ -280,13 +335,225 @@ TEST_CASE("a pass of the user's own joins a pipeline by name") {
   CHECK(error_of([] { register_pass("", "", {}); }).find("must be non-empty") != std::string::npos);
   CHECK(error_of([&] { register_pass("test-again", "", {{kRule, -v, v, Contract::exact}}); }) ==
         "register_pass 'test-again': pass softplus already has a rule named 'log-1-plus-exp' (rule names are unique)");
-  // A rule named like a built-in one is caught when a pipeline runs both.
-  register_pass("test-shadow", "", {{"neg-neg", -v, v, Contract::exact}});
-  CHECK(error_of([&] { optimize({-x}, Pipeline::standard().with("test-shadow")); }) ==
-        "optimize: passes canonicalize and test-shadow both have a rule named 'neg-neg' (rename the registered pass's "
-        "rule)");
+  // A rule named like a built-in one is refused when it is registered, so
+  // no later optimize() ever meets the clash.
+  CHECK(error_of([&] { register_pass("test-shadow", "", {{"neg-neg", -v, v, Contract::exact}}); }) ==
+        "register_pass 'test-shadow': built-in pass canonicalize already has a rule named 'neg-neg' (rule names are "
+        "unique)");
+  CHECK(error_of([&] { register_pass("test-shadow", "", {{"order-operands", -v, v, Contract::exact}}); }) ==
+        "register_pass 'test-shadow': built-in pass canonicalize already has a rule named 'order-operands' (rule "
+        "names are unique)");
+  CHECK(error_of([] { Pipeline::standard().with("test-shadow"); }).find("unknown pass 'test-shadow'") !=
+        std::string::npos);
+  CHECK(optimize({-(-x)}, Pipeline::standard())[0].is(x));
   CHECK(error_of([] { Pipeline::standard().with("no-such-pass"); }).find("unknown pass 'no-such-pass'") !=
         std::string::npos);
+}
+
+TEST_CASE("printers call format() with one string per operand, and label() for a node alone") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {3});
+  const Expr e = apply("test_pair", {test_elu(x, 0.5), x});
+  CHECK(expr_str(e) == "elu[0.5](x) <+> x");
+  CHECK(expr_str(test_elu(e, 2.0)) == "elu[2](elu[0.5](x) <+> x)");
+  // Beyond the depth shown, and in the one-node-a-line forms: label().
+  CHECK(expr_str(e, 0) == "<+>[id 2]...");
+  CHECK(expr_str(test_elu(x, 0.5), 0) == "test_elu(alpha=0.5)[id 1]...");
+  CHECK(debugprint({e}) ==
+        "<+> [id 2] float64[3]\n"
+        " |test_elu(alpha=0.5) [id 1] float64[3]\n"
+        " | |x [id 0] float64[3]\n"
+        " |x [id 0] float64[3]\n");
+  // Integer lists print as integers (-1 is not a shape's "?").
+  CHECK(attr_str(std::vector<std::int64_t>{-1, 0, 9007199254740993}) == "[-1, 0, 9007199254740993]");
+  const std::string dot = to_dot({e});
+  CHECK(dot.find("label=\"<+>\\n[id 2] float64[3]\"") != std::string::npos);
+  CHECK(dot.find("label=\"test_elu(alpha=0.5)\\n[id 1] float64[3]\"") != std::string::npos);
+  // A rewrite trace prints both sides with format().
+  using namespace pattern;
+  const Var v{"v"};
+  RewriteTrace trace;
+  const Rule swap{"test-pair-elu", op("test_pair", {op("test_elu", {v}, {{"alpha", 0.5}}), v}),
+                  [v](const Match& m) { return apply("test_pair", {m[v], test_elu(m[v], 0.5)}); }, Contract::exact};
+  rewrite({e}, {swap}, "test", &trace);
+  REQUIRE(trace.size() == 1);
+  CHECK(expr_str(trace[0].after) == "x <+> elu[0.5](x)");
+}
+
+TEST_CASE("attributes are checked when a node is built, in the same words as JSON loading") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {3});
+  const std::size_t nodes = g.size();
+  const std::vector<std::pair<Attrs, std::string>> cases = {
+      {{}, "missing attribute \"alpha\" (a number) of op test_elu"},
+      {{{"alpha", std::string("big")}}, "attribute \"alpha\" of op test_elu must be a number, got a string"},
+      {{{"alpha", std::int64_t{1}}}, "attribute \"alpha\" of op test_elu must be a number, got an integer"},
+      {{{"alpha", 0.5}, {"beta", 1.0}}, "op test_elu has no attribute \"beta\" (its attributes: alpha (number))"},
+  };
+  for (const auto& [attrs, message] : cases) {
+    CAPTURE(message);
+    CHECK(error_of([&] { apply("test_elu", {x}, attrs); }) == message);
+  }
+  // Built-in ops alike; nothing is added to the store by a failed build.
+  CHECK(error_of([&] { apply("scale", {x}); }) == "missing attribute \"factor\" (a number) of op scale");
+  CHECK(error_of([&] { apply("neg", {x}, {{"factor", 2.0}}); }) ==
+        "op neg has no attribute \"factor\" (its attributes: none)");
+  CHECK(error_of([&] { apply("sum", {x}, {{"axes", std::vector<std::int64_t>{0}}}); }) ==
+        "missing attribute \"keepdims\" (an integer) of op sum");
+  CHECK(g.size() == nodes);
+
+  // JSON loading reports the same check, with the place in the document.
+  const std::string doc = to_json({x}, {test_elu(x, 0.5)});
+  const auto without = [&](const std::string& from, const std::string& to) {
+    std::string d = doc;
+    REQUIRE(d.find(from) != std::string::npos);
+    return error_of([&] { from_json(d.replace(d.find(from), from.size(), to)); });
+  };
+  CHECK(without("\"attrs\": {\"alpha\": 0.5}", "\"attrs\": {}") ==
+        "nodes[1].attrs (node 1, op test_elu): " + error_of([&] { apply("test_elu", {x}); }));
+  CHECK(without("\"alpha\": 0.5", "\"alpha\": 0.5, \"beta\": 1") ==
+        "nodes[1].attrs.beta (node 1, op test_elu): " +
+            error_of([&] { apply("test_elu", {x}, {{"alpha", 0.5}, {"beta", 1.0}}); }));
+}
+
+TEST_CASE("registration checks an op's numbers of operands; infer never sees fewer than declared") {
+  struct NoOperands final : ElementwiseOp {
+    NoOperands() : ElementwiseOp("test_no_operands", 0, 0) {}
+    void compute(std::span<const Tensor* const>, const Attrs&, Tensor&) const override {}
+
+   protected:
+    std::vector<std::optional<Expr>> partials(const Expr&, const Expr&) const override { return {}; }
+  };
+  struct Backwards final : Op {
+    Backwards(int min, int max) : Op("test_backwards", min, max) {}
+    TensorType infer(std::span<const TensorType> in, const Attrs&) const override { return in[0]; }
+    void compute(std::span<const Tensor* const>, const Attrs&, Tensor&) const override {}
+  };
+  CHECK(error_of([] { register_op(std::make_unique<NoOperands>()); }) ==
+        "register_op: op 'test_no_operands' is elementwise and needs at least one operand (min_inputs is 0): its "
+        "type is the broadcast of its operands'");
+  CHECK(error_of([] { register_op(std::make_unique<Backwards>(2, 1)); }) ==
+        "register_op: op 'test_backwards' has max_inputs 1 below min_inputs 2 (a negative max_inputs means any "
+        "number)");
+  CHECK(error_of([] { register_op(std::make_unique<Backwards>(-1, 2)); }) ==
+        "register_op: op 'test_backwards' has min_inputs -1; it must be 0 or more");
+  CHECK(OpRegistry::instance().find("test_no_operands") == nullptr);
+  CHECK(OpRegistry::instance().find("test_backwards") == nullptr);
+
+  // test_pair's infer reads two operands: with one, the count is refused first.
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {3});
+  CHECK(error_of([&] { apply("test_pair", {x}); }) == "test_pair: expects 2 input(s), got 1");
+  const std::string doc = to_json({x}, {apply("test_pair", {x, x})});
+  std::string one = doc;
+  one.replace(one.find("\"inputs\": [0, 0]"), 16, "\"inputs\": []");
+  CHECK(error_of([&] { from_json(one); }) == "nodes[1].inputs (node 1, op test_pair): op test_pair takes 2 input(s), got 0");
+  // An elementwise op used without registering it, with no operands: an
+  // error from infer, not a read past the end.
+  const NoOperands unregistered;
+  CHECK(error_of([&] { g.store()->add(unregistered, {}, {}); }) ==
+        "test_no_operands: an elementwise op needs at least one operand");
+}
+
+TEST_CASE("NaN attributes are one value, in memory and through JSON; -0 in JSON is -0.0") {
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const double payload = std::bit_cast<double>(0x7ff8000000000123ULL);
+  const double signaling = std::bit_cast<double>(0x7ff0000000000001ULL);
+  const Expr a = test_elu(x, NaN);
+  for (double nan : {-NaN, payload, -payload, signaling}) {
+    CAPTURE(bits(nan));
+    CHECK(test_elu(x, nan).is(a));
+    CHECK(scale(x, nan).is(scale(x, NaN)));
+  }
+  CHECK(bits(a.attrs().get<double>("alpha")) == bits(NaN));
+  CHECK(!test_elu(x, -0.0).is(test_elu(x, 0.0)));  // zeros keep their sign
+
+  // The document of elu(x, -NaN) is that of elu(x, NaN), and reloading
+  // keeps exactly the nodes memory has.
+  CHECK(to_json({x}, {test_elu(x, -NaN)}) == to_json({x}, {a}));
+  const std::vector<Expr> outs = {a, test_elu(x, -payload), test_elu(x, -0.0), test_elu(x, 0.0)};
+  const std::string doc = to_json({x}, outs);
+  const LoadedGraph back = from_json(doc);
+  CHECK(back.outputs[0].is(back.outputs[1]));
+  CHECK(!back.outputs[2].is(back.outputs[3]));
+  CHECK(std::signbit(back.outputs[2].attrs().get<double>("alpha")));
+  CHECK(!std::signbit(back.outputs[3].attrs().get<double>("alpha")));
+  CHECK(to_json(back.inputs, back.outputs) == doc);
+
+  // Tensor attributes alike; the caller's tensor keeps its bits.
+  for (DType dt : {DType::float32, DType::float64}) {
+    CAPTURE(dtype_name(dt));
+    Tensor odd = tensor({1.0, 2.0}, {}, dt);
+    if (dt == DType::float32) {
+      odd.data<float>()[1] = std::bit_cast<float>(0xffc00123U);
+    } else {
+      odd.data<double>()[1] = -payload;
+    }
+    const Attrs p{{"v", odd}}, q{{"v", tensor({1.0, NaN}, {}, dt)}};
+    CHECK(p == q);
+    CHECK(p.hash() == q.hash());
+    CHECK(std::isnan(odd.at(1)));
+    if (dt == DType::float32) {
+      CHECK(std::bit_cast<std::uint32_t>(odd.data<float>()[1]) == 0xffc00123U);
+    } else {
+      CHECK(bits(odd.data<double>()[1]) == bits(-payload));
+    }
+  }
+
+  // A literal NaN in a pattern matches the NaN attribute.
+  using namespace pattern;
+  const Var v{"v"};
+  const Rule nan_alpha{"test-nan-alpha", op("test_elu", {v}, {{"alpha", -NaN}}), Replacement(v), Contract::exact};
+  CHECK(nan_alpha.match(test_elu(x, payload)).has_value());
+  CHECK(!nan_alpha.match(test_elu(x, 0.5)).has_value());
+
+  // Hand-written "-0" (an integer token) is -0.0 where a float is read: in
+  // attributes and in constants' data; an integer attribute reads 0.
+  const std::string one = to_json({x}, {test_elu(x, 0.5)});
+  const auto alpha_of = [&](const std::string& text) {
+    std::string d = one;
+    d.replace(d.find("\"alpha\": 0.5"), 12, "\"alpha\": " + text);
+    return from_json(d).outputs[0].attrs().get<double>("alpha");
+  };
+  for (const char* text : {"-0", "-0.0", "-0e0"}) {
+    CAPTURE(text);
+    CHECK(alpha_of(text) == 0.0);
+    CHECK(std::signbit(alpha_of(text)));
+  }
+  for (const char* text : {"0", "0.0"}) {
+    CAPTURE(text);
+    CHECK(!std::signbit(alpha_of(text)));
+  }
+  std::string minus_zero = one;
+  minus_zero.replace(minus_zero.find("\"alpha\": 0.5"), 12, "\"alpha\": -0");
+  const LoadedGraph loaded = from_json(minus_zero);
+  CHECK(to_json(loaded.inputs, loaded.outputs) == to_json({x}, {test_elu(x, -0.0)}));
+  for (DType dt : {DType::float32, DType::float64}) {
+    CAPTURE(dtype_name(dt));
+    std::string d = to_json({}, {graph_of(x).constant(tensor({1.0, 2.0}, {}, dt))});
+    REQUIRE(d.find("[1.0, 2.0]") != std::string::npos);
+    d.replace(d.find("[1.0, 2.0]"), 10, "[-0, 0]");
+    const Tensor value = from_json(d).outputs[0].attrs().get<Tensor>("value");
+    CHECK(std::signbit(value.at(0)));
+    CHECK(!std::signbit(value.at(1)));
+  }
+  std::string sum_doc = to_json({x}, {sum(x, {0}, false)});
+  REQUIRE(sum_doc.find("\"keepdims\": 0") != std::string::npos);
+  sum_doc.replace(sum_doc.find("\"keepdims\": 0"), 13, "\"keepdims\": -0");
+  CHECK(from_json(sum_doc).outputs[0].attrs().get<std::int64_t>("keepdims") == 0);
+}
+
+TEST_CASE("a replacement that returns an empty expression says so") {
+  using namespace pattern;
+  const Var v{"v"};
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {});
+  const Rule empty{"test-to-empty", -v, [](const Match&) { return Expr(); }, Contract::exact};
+  const std::string err = error_of([&] { rewrite({-x}, {empty}, "test"); });
+  CHECK(err.find("rewrite rule 'test-to-empty' (pass test) on ") == 0);
+  CHECK(err.find("returned an empty expression (Expr()); a replacement builds one") != std::string::npos);
+  CHECK(err.find("another graph") == std::string::npos);
 }
 
 TEST_CASE("an unregistered op: JSON and expressions say which op and what to do") {
@@ -306,14 +573,47 @@ TEST_CASE("an unregistered op: JSON and expressions say which op and what to do"
 
 #ifdef SOFTPLUS_EXTENSION
 
-TEST_CASE("load_extension: errors name the file and the failed registration") {
+namespace {
+
+/// The 1-based number of the line of `file` that contains `marker`.
+int line_of(const std::string& file, const std::string& marker) {
+  std::ifstream in(file);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n)
+    if (line.find(marker) != std::string::npos) return n;
+  FAIL("no line of " << file << " contains " << marker);
+  return 0;
+}
+
+/// How a registration's error names where it is declared.
+std::string declared(const char* what, const std::string& file, const std::string& marker) {
+  return std::string(" (") + what + " at " + file.substr(file.find_last_of('/') + 1) + ":" +
+         std::to_string(line_of(file, marker)) + ")";
+}
+
+const std::string kModules = EXTENSIONS_SOURCE_DIR "/modules.cpp";
+const std::string kPrograms = EXTENSIONS_SOURCE_DIR "/programs.cpp";
+const std::string kSoftplusSource = SOFTPLUS_SOURCE;
+
+bool has_pass(const std::string& name) {
+  for (const Pass& p : passes())
+    if (p.name == name) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("load_extension: errors name the file, the registration and the reason") {
   // This program has softplus already (it exports its symbols to the
   // module, like the symgraph command): the module's registrations fail,
   // and say so, instead of ending the program from a static initialiser.
-  const std::string err = error_of([] { load_extension(SOFTPLUS_EXTENSION); });
-  CHECK(err == std::string("extension '") + SOFTPLUS_EXTENSION +
-                   "': register_op: an op named 'softplus' is already registered; register_pass 'softplus': a pass "
-                   "of that name is registered already");
+  const std::string want = std::string("extension '") + SOFTPLUS_EXTENSION +
+                           "': register_op: an op named 'softplus' is already registered" +
+                           declared("RegisterOp", kSoftplusSource, "const RegisterOp<Softplus>") +
+                           "; register_pass 'softplus': a pass of that name is registered already" +
+                           declared("RegisterPass", kSoftplusSource, "const RegisterPass softplus_pass");
+  CHECK(error_of([] { load_extension(SOFTPLUS_EXTENSION); }) == want);
+  CHECK(error_of([] { load_extension(SOFTPLUS_EXTENSION); }) == want);  // again: the same
   CHECK(error_of([] { load_extension("/no/such/extension.so"); })
             .find("cannot load extension '/no/such/extension.so': /no/such/extension.so: cannot open shared object "
                   "file") == 0);
@@ -321,6 +621,77 @@ TEST_CASE("load_extension: errors name the file and the failed registration") {
   Graph g;
   const Expr x = g.input("x", DType::float64, {});
   CHECK(run({x}, {softplus(x)}, {tensor({0.0})})[0].at(0) == static_cast<double>(std::log(2.0L)));
+}
+
+TEST_CASE("load_extension is all or nothing: a failed load takes back its ops and passes, and fails again") {
+  const std::string unknown_op = error_of([] { op_named("no_such_op"); });
+  struct Case {
+    const char* module;
+    std::string reasons;
+    std::vector<std::string> ops, passes;  // what the module registered before it failed
+  };
+  const std::vector<Case> cases = {
+      {MODULE_builtin_op_name,
+       "register_op: an op named 'exp' is already registered" +
+           declared("RegisterOp", kModules, "line: builtin_op_name RegisterOp<Exp>"),
+       {"ext_first"},
+       {"ext-first"}},
+      {MODULE_rule_unknown_op,
+       "register_pass 'ext-bad': its rules failed to build: " + unknown_op +
+           declared("RegisterPass", kModules, "line: rule_unknown_op RegisterPass"),
+       {"ext_second"},
+       {}},
+      {MODULE_constructor_throws,
+       "constructor failed" + declared("RegisterOp", kModules, "line: constructor_throws RegisterOp<Throws>") +
+           "; an exception that is not a std::exception" +
+           declared("RegisterOp", kModules, "line: constructor_throws RegisterOp<ThrowsInt>"),
+       {},
+       {}},
+      {MODULE_builtin_rule_name,
+       "register_pass 'ext-third': built-in pass canonicalize already has a rule named 'order-operands' (rule names "
+       "are unique)" +
+           declared("RegisterPass", kModules, "line: builtin_rule_name RegisterPass"),
+       {"ext_third"},
+       {}},
+      {MODULE_zero_arity,
+       "register_op: op 'ext_zero' is elementwise and needs at least one operand (min_inputs is 0): its type is the "
+       "broadcast of its operands'" +
+           declared("RegisterOp", kModules, "line: zero_arity RegisterOp<Zero>"),
+       {},
+       {}},
+  };
+  const std::string standard = Pipeline::standard().str();
+  for (const Case& c : cases) {
+    CAPTURE(c.module);
+    const std::string want = std::string("extension '") + c.module + "': " + c.reasons;
+    CHECK(error_of([&] { load_extension(c.module); }) == want);
+    for (const std::string& name : c.ops) CHECK(OpRegistry::instance().find(name) == nullptr);
+    for (const std::string& name : c.passes) CHECK(!has_pass(name));
+    CHECK(Pipeline::standard().str() == standard);
+    CHECK(error_of([&] { load_extension(c.module); }) == want);
+    for (const std::string& name : c.ops) CHECK(OpRegistry::instance().find(name) == nullptr);
+  }
+  // A JSON document naming an op of a failed module does not load.
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {});
+  std::string doc = to_json({x}, {abs(x)});
+  doc.replace(doc.find("\"op\": \"abs\""), 11, "\"op\": \"ext_first\"");
+  CHECK(error_of([&] { from_json(doc); }).find("unknown op \"ext_first\"") != std::string::npos);
+}
+
+TEST_CASE("load_extension: a pass declared before the op its rule names") {
+  REQUIRE(error_of([] { load_extension(MODULE_pass_before_op); }) == "");
+  REQUIRE(error_of([] { load_extension(MODULE_pass_before_op); }) == "");  // loads once
+  CHECK(has_pass("ext-magnitude"));
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const Expr once = apply("ext_magnitude", {x});
+  RewriteTrace trace;
+  CHECK(optimize({apply("ext_magnitude", {once})}, Pipeline::standard(), &trace)[0].is(once));
+  REQUIRE(!trace.empty());
+  CHECK(trace.back().rule == "ext-magnitude-twice");
+  const Tensor xs = tensor({-2.0, -0.0, 3.0, -inf, NaN});
+  check_same(run({x}, {once}, {xs})[0], tensor({2.0, 0.0, 3.0, inf, NaN}));
 }
 
 namespace {
@@ -403,6 +774,52 @@ TEST_CASE("a command of the user's own: cli_main with the op linked in") {
   const Output bad = run_program(SYMGRAPH_SOFTPLUS, "eval -e 'softplus(x, x)' --input x=1");
   CHECK(bad.status == 1);
   CHECK(bad.err == "error: column 1: softplus takes 1 argument, got 2\n");
+  // It loads extension modules too: linking symgraph::cli gives it the whole
+  // library, its symbols exported.
+  const Output loaded = run_program(
+      SYMGRAPH_SOFTPLUS, std::string("eval --load '") + MODULE_pass_before_op +
+                             "' -e 'ext_magnitude(ext_magnitude(softplus(x) - 2))' --input 'x=[0, 5]' --trace");
+  CHECK(loaded.status == 0);
+  CHECK(loaded.err.find("rewrite ext-magnitude ext-magnitude-twice") != std::string::npos);
+  // The oracle: the built-in abs in place of the module's op.
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const Tensor want = run({x}, {abs(softplus(x) - 2.0)}, {tensor({0.0, 5.0})})[0];
+  CHECK(loaded.out == "{\"outputs\": [" + value_to_json(want) + "], \"grads\": {}}\n");
+}
+
+TEST_CASE("the symgraph command: a module that fails to load is one error line, exit status 1") {
+  for (const char* module : {MODULE_rule_unknown_op, MODULE_builtin_op_name, MODULE_constructor_throws}) {
+    CAPTURE(module);
+    const Output r = run_program(SYMGRAPH_CLI, std::string("print --load '") + module + "' -e 'exp(x)'");
+    CHECK(r.status == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(std::string("error: extension '") + module + "': ") == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("a program's own static registrations: a failure is reported at first use, never ends the program") {
+  // Two RegisterOp of one name: main runs, every use of a registry throws.
+  const std::string dup = "this program's static registrations failed (they ran before main): register_op: an op "
+                          "named 'ext_dup' is already registered" +
+                          declared("RegisterOp", kPrograms, "line: duplicate_op RegisterOp<Two>");
+  const Output d = run_program(PROGRAM_duplicate_op, "");
+  CHECK(d.status == 0);
+  CHECK(d.out == "main reached\ninput: error: " + dup + "\noptimize: error: " + dup + "\ninput again: error: " + dup +
+                     "\n");
+  // Rules that fail to build: graphs build until the first use of passes.
+  const std::string rules = "this program's static registrations failed (they ran before main): register_pass "
+                            "'ext-bad': its rules failed to build: " +
+                            error_of([] { op_named("no_such_op"); }) +
+                            declared("RegisterPass", kPrograms, "line: failing_rules RegisterPass");
+  const Output f = run_program(PROGRAM_failing_rules, "");
+  CHECK(f.status == 0);
+  CHECK(f.out == "main reached\ninput: ok\noptimize: error: " + rules + "\ninput again: error: " + rules + "\n");
+  // A pass declared before its op, in one file: it works.
+  const Output p = run_program(PROGRAM_pass_before_op, "");
+  CHECK(p.status == 0);
+  CHECK(p.out == "main reached\ninput: ok\next_id(z)\noptimize: ok\ninput again: ok\n");
 }
 
 #endif

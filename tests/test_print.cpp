@@ -14,16 +14,17 @@ using namespace sgtest;
 
 namespace {
 
-/// A user op that prints itself as "x ** p" instead of pow(x, p=...).
-/// y = x^p (no kernel needed here).
+/// A user op that prints itself as "x ** p" instead of pow(x, p=...), and
+/// as "_ ** p" alone. y = x^p (no kernel needed here).
 struct Pow final : Op {
   Pow() : Op("test_pow", 1, 1) {}
   std::vector<AttrSpec> attr_specs() const override { return {{"p", AttrKind::real}}; }
   TensorType infer(std::span<const TensorType> in, const Attrs&) const override { return in[0]; }
   void compute(std::span<const Tensor* const>, const Attrs&, Tensor&) const override {}
   std::string format(std::span<const std::string> args, const Attrs& attrs) const override {
-    return (args.empty() ? std::string("_") : args[0]) + " ** " + attr_str(*attrs.find("p"));
+    return args[0] + " ** " + attr_str(*attrs.find("p"));  // args: one string per operand
   }
+  std::string label(const Attrs& attrs) const override { return "_ ** " + attr_str(*attrs.find("p")); }
 };
 RegisterOp<Pow> pow_registration;
 

@@ -63,8 +63,10 @@ std::vector<Rule> softplus_rules() {
 
 // The pass joins the standard pipeline: optimize(), compile() and the
 // symgraph command apply it by default (Pipeline::strict() does not: the
-// rule is not exact).
-const RegisterPass softplus_pass{"softplus", "log(1 + exp(x)) becomes softplus(x)", softplus_rules(), true};
+// rule is not exact). RegisterPass takes the function that builds the rules
+// and calls it after every static initialiser has run, so a failure is
+// reported, never the end of the program.
+const RegisterPass softplus_pass{"softplus", "log(1 + exp(x)) becomes softplus(x)", softplus_rules, true};
 
 }  // namespace
 

@@ -42,3 +42,20 @@ foreach(command IN ITEMS "${WORK_DIR}/build/consumer_command"
     message(FATAL_ERROR "${program} ${command}: status ${rc}, output '${out}', error '${err}'; want '${want}'")
   endif()
 endforeach()
+
+# The project's own copy of the command loads a module (symgraph::cli gives
+# it the whole library with its symbols exported): consumer_square, whose
+# pass rewrites cube(x) * cube(x); d/dx x^6 = 6 x^5.
+execute_process(COMMAND ${WORK_DIR}/build/consumer_command eval --load ${WORK_DIR}/build/libsquare.so
+  -e "consumer_cube(x) * consumer_cube(x)" --input x=2 --grad x --trace
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(want "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [], \"data\": 64.0}], \"grads\": {\"x\": {\"dtype\": \"float64\", \"shape\": [], \"data\": 192.0}}}\n")
+if(rc OR NOT out STREQUAL want OR NOT err MATCHES "rewrite consumer-square mul-to-square")
+  message(FATAL_ERROR "consumer_command --load libsquare.so: status ${rc}, output '${out}', error '${err}'; want '${want}'")
+endif()
+# A module whose op the program has already: one error line, status 1.
+execute_process(COMMAND ${WORK_DIR}/build/consumer_command print --load ${WORK_DIR}/build/libcube.so -e x
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "^error: extension '.*libcube.so': register_op: an op named 'consumer_cube' is already registered \\(RegisterOp at cube.cpp:[0-9]+\\)\n$")
+  message(FATAL_ERROR "consumer_command --load libcube.so: status ${rc}, output '${out}', error '${err}'")
+endif()
