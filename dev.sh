@@ -3,7 +3,8 @@
 #   ./dev.sh demo    install missing packages, build (release), run examples/relu_demo
 #   ./dev.sh test    install missing packages, build and run every test suite,
 #                    in the dev preset (warnings as errors) and the asan preset
-#                    (AddressSanitizer + UndefinedBehaviorSanitizer)
+#                    (AddressSanitizer + UndefinedBehaviorSanitizer), then the
+#                    concurrency suite in the tsan preset (ThreadSanitizer)
 #   ./dev.sh fuzz [SECONDS]
 #                    install clang if missing, build the libFuzzer targets of
 #                    fuzz/ (fuzz preset) and run each for SECONDS (default 60);
@@ -52,6 +53,9 @@ case "${1:-}" in
     echo "== asan preset: build and test"
     build asan
     ctest --preset asan
+    echo "== tsan preset: build and run the concurrency suite"
+    build tsan
+    ctest --preset tsan
     ;;
   fuzz)
     seconds=${2:-60}

@@ -9,13 +9,18 @@
 namespace symgraph {
 namespace {
 
-std::size_t node_hash(const Node& n) {
+std::uint32_t node_hash(const Node& n) {
   std::size_t h = std::hash<const void*>{}(n.op);
   auto mix = [&](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
   for (NodeId i : n.inputs) mix(i);
   mix(n.attrs.hash());
   mix(std::hash<std::string>{}(n.name));
-  return h;
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+const std::string& no_name() {
+  static const std::string empty;
+  return empty;
 }
 
 // All NaNs of a dtype become the one default quiet NaN, so constants that
@@ -39,6 +44,25 @@ std::size_t slot_of(std::size_t h, std::size_t size) {
   return static_cast<std::size_t>((static_cast<std::uint64_t>(h) * 0x9e3779b97f4a7c15ULL) >> 32) & (size - 1);
 }
 }  // namespace
+
+NodeInputs::NodeInputs(const std::vector<NodeId>& ids) : size_(static_cast<std::uint32_t>(ids.size())) {
+  if (ids.size() > std::numeric_limits<std::uint32_t>::max()) throw Error("graph: a node has too many inputs");
+  if (size_ <= kInline) {
+    std::copy(ids.begin(), ids.end(), data_);
+  } else {
+    NodeId* p = new NodeId[size_];
+    std::copy(ids.begin(), ids.end(), p);
+    std::memcpy(data_, &p, sizeof p);
+  }
+}
+
+std::size_t GraphStore::TypeHash::operator()(const TensorType& t) const {
+  std::size_t h = static_cast<std::size_t>(t.dtype);
+  for (auto d : t.shape) h = h * 1000003u ^ std::hash<std::int64_t>{}(d);
+  return h;
+}
+
+const TensorType& GraphStore::intern_type(TensorType t) { return *types_.insert(std::move(t)).first; }
 
 GraphStore::GraphStore() : index_(64, kEmptySlot) {}
 
@@ -95,11 +119,8 @@ NodeId GraphStore::add(const Op& op, std::vector<NodeId> inputs, Attrs attrs) {
     if (i >= nodes_.size()) throw Error(op.name() + ": input node " + std::to_string(i) + " does not exist");
     types.push_back(nodes_[i].type);
   }
-  Node node;
-  node.type = op.infer(types, attrs);
-  node.op = &op;
-  node.inputs = std::move(inputs);
-  node.attrs = std::move(attrs);
+  const TensorType& type = intern_type(op.infer(types, attrs));
+  Node node(&op, inputs, std::move(attrs), type, no_name());
   node.shape_source = shape_source_of(node);
   return intern(std::move(node));
 }
@@ -133,13 +154,16 @@ NodeId GraphStore::add_input(const std::string& name, TensorType type) {
                   "; cannot redeclare it as " + type_str(type));
     return it->second;
   }
-  Node node;
-  node.op = &op_named("input");
-  node.type = std::move(type);
-  node.name = name;
-  NodeId id = intern(std::move(node));
-  inputs_by_name_.emplace(name, id);
-  return id;
+  // The name's entry first: the node refers to its key.
+  const auto entry = inputs_by_name_.emplace(name, kEmptySlot).first;
+  try {
+    const NodeId id = intern(Node(&op_named("input"), {}, {}, intern_type(std::move(type)), entry->first));
+    entry->second = id;
+    return id;
+  } catch (...) {
+    inputs_by_name_.erase(entry);
+    throw;
+  }
 }
 
 bool same_runtime_shape(const Expr& a, const Expr& b) {
@@ -149,11 +173,10 @@ bool same_runtime_shape(const Expr& a, const Expr& b) {
 
 NodeId GraphStore::add_constant(Tensor value) {
   canonicalize_nans(value);
-  Node node;
-  node.op = &op_named("constant");
-  node.type = value.type();
-  node.attrs.set("value", std::move(value));
-  return intern(std::move(node));
+  const TensorType& type = intern_type(value.type());
+  Attrs attrs;
+  attrs.set("value", std::move(value));
+  return intern(Node(&op_named("constant"), {}, std::move(attrs), type, no_name()));
 }
 
 const NodeId* GraphStore::find_input(const std::string& name) const {

@@ -11,12 +11,15 @@
 /// A GraphStore is not synchronised: build each graph from one thread at a
 /// time (different graphs on different threads are independent). Compiled
 /// functions do not refer to the store and may be called concurrently.
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "symgraph/core/op.hpp"
@@ -25,14 +28,69 @@ namespace symgraph {
 
 using NodeId = std::uint32_t;
 
+/// The operand ids of a node, read like a const std::vector<NodeId>: up to
+/// three are stored inline (every built-in op has at most three operands),
+/// more on the heap. 16 bytes, and no allocation for most nodes.
+class NodeInputs {
+ public:
+  NodeInputs() = default;
+  NodeInputs(const std::vector<NodeId>& ids);  // NOLINT: implicit, like the vector it replaces
+  NodeInputs(const NodeInputs& other) : NodeInputs(std::vector<NodeId>(other)) {}
+  NodeInputs(NodeInputs&& other) noexcept : size_(other.size_) {
+    std::memcpy(data_, other.data_, sizeof data_);
+    other.size_ = 0;
+  }
+  NodeInputs& operator=(NodeInputs other) noexcept {
+    std::swap(size_, other.size_);
+    std::swap(data_, other.data_);
+    return *this;
+  }
+  ~NodeInputs() {
+    if (size_ > kInline) delete[] heap();
+  }
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const NodeId* begin() const { return size_ <= kInline ? data_ : heap(); }
+  const NodeId* end() const { return begin() + size_; }
+  const NodeId& operator[](std::size_t i) const { return begin()[i]; }
+  operator std::vector<NodeId>() const { return {begin(), end()}; }  // NOLINT: implicit
+  friend bool operator==(const NodeInputs& a, const NodeInputs& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator==(const NodeInputs& a, const std::vector<NodeId>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  static constexpr std::uint32_t kInline = 3;
+  // More than kInline operands: data_ holds a pointer to them (unaligned,
+  // so it is copied in and out).
+  NodeId* heap() const {
+    NodeId* p;
+    std::memcpy(&p, data_, sizeof p);
+    return p;
+  }
+  std::uint32_t size_ = 0;
+  NodeId data_[kInline] = {};
+  static_assert(sizeof(NodeId*) <= sizeof(NodeId[kInline]));
+};
+
+/// A node of a graph store. `type` and `name` refer to values the store
+/// keeps once (one TensorType per distinct type, names of input nodes), so
+/// that a node is small: 72 bytes and, for most ops, nothing on the heap
+/// but its attributes.
 struct Node {
+  Node(const Op* op_, NodeInputs inputs_, Attrs attrs_, const TensorType& type_, const std::string& name_)
+      : op(op_), inputs(std::move(inputs_)), attrs(std::move(attrs_)), type(type_), name(name_) {}
+
   const Op* op = nullptr;
-  std::vector<NodeId> inputs;
+  NodeInputs inputs;
   Attrs attrs;
-  TensorType type;
+  const TensorType& type;
   /// Name of an input node (empty for other nodes).
-  std::string name;
-  std::size_t hash = 0;
+  const std::string& name;
+  std::uint32_t hash = 0;
   /// The node whose run-time shape this node's provably equals (kSelf: its
   /// own), derived from the inputs when the node is built; see
   /// same_runtime_shape.
@@ -70,6 +128,8 @@ class GraphStore {
 
  private:
   NodeId intern(Node n);
+  /// The store's one copy of `t`.
+  const TensorType& intern_type(TensorType t);
   NodeId shape_source_of(const Node& n) const;
   bool same_node(NodeId a, NodeId b) const;
   void grow_index();
@@ -81,7 +141,13 @@ class GraphStore {
   // (4 bytes a slot, at most half full), no allocation per node.
   std::vector<NodeId> index_;
   std::size_t index_count_ = 0;
+  // Node::name refers to a key (unordered_map keys never move).
   std::unordered_map<std::string, NodeId> inputs_by_name_;
+  struct TypeHash {
+    std::size_t operator()(const TensorType& t) const;
+  };
+  // Node::type refers to an element (unordered_set elements never move).
+  std::unordered_set<TensorType, TypeHash> types_;
 };
 
 /// A handle to one node of a graph. Cheap to copy; keeps the graph alive.

@@ -31,9 +31,14 @@ namespace symgraph::detail {
 namespace {
 
 constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-/// Elements per chunk: one chunk buffer is 2 KiB (float64) or 1 KiB (float32),
-/// so a kernel's chunk buffers stay in L1 while its inputs stream.
+/// Elements per chunk: one chunk buffer is 8 KiB (8 bytes an element, bool
+/// to float64), so a kernel's chunk buffers stay in L2 while its inputs stream.
 constexpr std::int64_t kChunk = 1024;
+/// A kernel with more chunk buffers than fit in this many bytes at kChunk
+/// elements uses shorter chunks (halved down to kMinChunk), so that a
+/// thread's scratch memory stays bounded whatever the kernel's size.
+constexpr std::size_t kScratchBytes = std::size_t{2} << 20;
+constexpr std::int64_t kMinChunk = 16;
 /// Elements per parallel task (a multiple of kChunk). Fixed, not derived from
 /// the thread count, so that sums come out the same with any thread count.
 constexpr std::int64_t kTask = 64 * kChunk;
@@ -47,6 +52,14 @@ constexpr std::int64_t kFoldMax = 1 << 16;
 constexpr std::size_t kSearchBudget = 1 << 14;
 constexpr std::size_t kSearchBudgetMin = 256;
 constexpr std::size_t kPlanningWork = std::size_t{1} << 26;
+/// Ops in one kernel at most. Each computed member may need a chunk buffer
+/// of its own (written-out members keep theirs to the end of a chunk), so
+/// this bounds a kernel's scratch memory per thread (32 MiB) whatever the
+/// graph: a 1,000,000-op chain is 245 kernels, not one.
+constexpr std::size_t kMaxKernelOps = 4096;
+/// Kernels of its users a node joins or merges at most: a node used by
+/// 1,000,000 others considers a few of their kernels, not all of them.
+constexpr std::size_t kMaxCandidates = 8;
 
 enum class Kind : std::uint8_t {
   input,     // an argument
@@ -96,6 +109,9 @@ struct Group {
   std::vector<Out> stores;  // members written to their buffers
   std::vector<Out> sinks;   // full sums (node = the sum node); ref kNone: added by its instruction
   std::uint32_t num_scratch = 0;
+  /// Elements per chunk (kChunk, or less for a kernel of many chunk
+  /// buffers; a power of two, so it divides kTask).
+  std::int64_t chunk = kChunk;
   std::vector<std::uint32_t> sum_to_members;  // need operand shape == own shape
 };
 
@@ -306,7 +322,9 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
   auto run_range = [&](std::int64_t task) {
     const std::int64_t begin = task * kTask, end = std::min(total, begin + kTask);
     // Chunk buffers: scratch refs, then one per leaf for broadcast fills.
-    std::byte* scratch = tls_scratch.get((num_refs + num_leaves) * kChunk * 8);
+    const std::int64_t chunk = g.chunk;
+    const std::size_t chunk_bytes = static_cast<std::size_t>(chunk) * 8;
+    std::byte* scratch = tls_scratch.get((g.num_scratch + num_leaves) * chunk_bytes);
     const void* ptrs[256];
     std::vector<const void*> big_ptrs;
     const void** ref = ptrs;
@@ -314,8 +332,8 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
       big_ptrs.resize(num_refs);
       ref = big_ptrs.data();
     }
-    for (std::size_t s = 0; s < g.num_scratch; ++s) ref[num_leaves + s] = scratch + s * kChunk * 8;
-    std::byte* fill_area = scratch + g.num_scratch * kChunk * 8;
+    for (std::size_t s = 0; s < g.num_scratch; ++s) ref[num_leaves + s] = scratch + s * chunk_bytes;
+    std::byte* fill_area = scratch + g.num_scratch * chunk_bytes;
     std::vector<const std::byte*> filled_src(num_leaves, nullptr);
     std::vector<std::int64_t> filled_n(num_leaves, 0);
     std::vector<std::int64_t> offset(num_leaves, 0);
@@ -330,7 +348,7 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
 
     for (std::int64_t p = begin; p < end;) {
       const std::int64_t row = p / gr.inner, col = p % gr.inner;
-      const std::int64_t n = std::min({kChunk, gr.inner - col, end - p});
+      const std::int64_t n = std::min({chunk, gr.inner - col, end - p});
       std::fill(offset.begin(), offset.end(), 0);
       if (depth > 1) {
         for (std::int64_t rest = row, d = static_cast<std::int64_t>(depth) - 2; d >= 0; --d) {
@@ -350,11 +368,11 @@ void FastProgram::run_group(const Group& g, const Instance::GroupRun& gr, std::v
           ref[k] = src;
         } else {
           const std::byte* src = l.base + static_cast<std::size_t>(offset[k]) * l.bytes;
-          std::byte* buf = fill_area + k * kChunk * 8;
+          std::byte* buf = fill_area + k * chunk_bytes;
           if (src != filled_src[k] || n > filled_n[k]) {
-            fill_chunk(buf, src, kChunk, l.bytes);
+            fill_chunk(buf, src, chunk, l.bytes);
             filled_src[k] = src;
-            filled_n[k] = kChunk;
+            filled_n[k] = chunk;
           }
           ref[k] = buf;
         }
@@ -629,22 +647,30 @@ struct Planner {
   }
 
   /// Users outside groups a and b of the members and sums of group g: the
-  /// ways out of g (a sum is a result of its kernel like a member).
-  std::vector<std::uint32_t> external_users(std::uint32_t g, std::uint32_t a, std::uint32_t b) {
+  /// ways out of g (a sum is a result of its kernel like a member); nullopt
+  /// when there are more than the search budget (then a search from them
+  /// would give up anyway).
+  std::optional<std::vector<std::uint32_t>> external_users(std::uint32_t g, std::uint32_t a, std::uint32_t b) {
     std::vector<std::uint32_t> out;
     for (const auto* set : {&members[g], &sums[g]})
       for (auto v : *set)
         for (auto u : users[v])
-          if (gid[u] != a && gid[u] != b) out.push_back(u);
+          if (gid[u] != a && gid[u] != b) {
+            if (out.size() >= budget) return std::nullopt;
+            out.push_back(u);
+          }
     return out;
   }
   /// a and b as one kernel keeps the step graph acyclic: no path from one
   /// to the other through anything else.
   bool can_merge(std::uint32_t a, std::uint32_t b) {
-    if (members[a].size() + members[b].size() > 4096) return false;
+    if (members[a].size() + members[b].size() > kMaxKernelOps) return false;
     const auto in_a = [&](std::uint32_t v) { return gid[v] == a; };
     const auto in_b = [&](std::uint32_t v) { return gid[v] == b; };
-    return !reaches(external_users(a, a, b), in_b) && !reaches(external_users(b, a, b), in_a);
+    const auto out_a = external_users(a, a, b);
+    if (!out_a || reaches(*out_a, in_b)) return false;
+    const auto out_b = external_users(b, a, b);
+    return out_b && !reaches(*out_b, in_a);
   }
   std::uint32_t merge(std::uint32_t a, std::uint32_t b) {
     if (members[a].size() < members[b].size()) std::swap(a, b);
@@ -689,18 +715,22 @@ void Planner::plan_groups() {
         if (un.kind != Kind::fused || un.type.shape != nodes[v].type.shape) continue;
         if (is_alias(un) && un.inputs[0] != v) continue;
         if (std::find(candidates.begin(), candidates.end(), gid[u]) == candidates.end()) candidates.push_back(gid[u]);
+        if (candidates.size() == kMaxCandidates) break;
       }
     }
     std::uint32_t g = kNone;
     for (auto c : candidates) {
       if (dead_group[c]) continue;
       if (g == kNone) {
+        if (members[c].size() >= kMaxKernelOps) continue;
         std::vector<std::uint32_t> outside;
         for (auto u : users[v])
-          if (gid[u] != c) outside.push_back(u);
+          if (gid[u] != c && outside.size() <= budget) outside.push_back(u);
         // v's users outside c must not lead back into c. (Nothing can lead
-        // from c to v: every kernel so far holds only nodes after v.)
-        if (outside.empty() || !reaches(outside, [&](std::uint32_t x) { return gid[x] == c; })) {
+        // from c to v: every kernel so far holds only nodes after v.) More
+        // of them than a search may visit: assume one does.
+        if (outside.empty() ||
+            (outside.size() <= budget && !reaches(outside, [&](std::uint32_t x) { return gid[x] == c; }))) {
           members[c].push_back(v);
           gid[v] = c;
           g = c;
@@ -740,27 +770,42 @@ void Planner::merge_siblings() {
   std::vector<std::uint32_t> live;
   for (std::uint32_t g = 0; g < members.size(); ++g)
     if (!dead_group[g]) live.push_back(g);
-  auto leaves_of = [&](std::uint32_t g) {
-    std::vector<std::uint32_t> out;
+  // Per group: the nodes its members read from outside it, sorted; kept
+  // for the groups compared, and updated when two merge.
+  std::vector<std::vector<std::uint32_t>> leaves(members.size());
+  std::vector<char> known(members.size(), 0);
+  auto leaves_of = [&](std::uint32_t g) -> const std::vector<std::uint32_t>& {
+    if (known[g]) return leaves[g];
+    std::vector<std::uint32_t>& out = leaves[g];
+    out.clear();
     for (auto m : members[g])
       for (std::size_t j = 0; j < nodes[m].inputs.size(); ++j)
         if (data_operand(nodes[m], j) && gid[nodes[m].inputs[j]] != g) out.push_back(nodes[m].inputs[j]);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
+    known[g] = 1;
     return out;
   };
   for (std::size_t i = 0; i < live.size(); ++i) {
     const auto b = live[i];
     if (dead_group[b]) continue;
-    const auto lb = leaves_of(b);
     for (std::size_t back = 1; back <= 8 && back <= i; ++back) {
       const auto a = live[i - back];
       if (dead_group[a] || nodes[members[a][0]].type.shape != nodes[members[b][0]].type.shape) continue;
-      const auto la = leaves_of(a);
+      if (members[a].size() + members[b].size() > kMaxKernelOps) continue;
+      const auto& la = leaves_of(a);
+      const auto& lb = leaves_of(b);
       std::vector<std::uint32_t> common;
       std::set_intersection(la.begin(), la.end(), lb.begin(), lb.end(), std::back_inserter(common));
       if (common.empty() || !can_merge(a, b)) continue;
-      live[i] = merge(a, b);  // sums follow their group
+      std::vector<std::uint32_t> both;
+      std::set_union(la.begin(), la.end(), lb.begin(), lb.end(), std::back_inserter(both));
+      const auto m = merge(a, b);  // sums follow their group
+      std::erase_if(both, [&](std::uint32_t x) { return gid[x] == m; });
+      leaves[m] = std::move(both);
+      known[a] = known[b] = 0;
+      known[m] = 1;
+      live[i] = m;
       break;
     }
   }
@@ -784,9 +829,8 @@ void Planner::emit() {
     if (n.kind == Kind::fused) n.group = final_id[gid[&n - nodes.data()]];
     if (n.kind == Kind::sink) n.group = final_id[n.group];
   }
-  for (std::uint32_t g = 0; g < p.groups_.size(); ++g)
-    for (auto& n : nodes)
-      if (n.kind == Kind::sink && n.group == g) p.groups_[g].sinks.push_back({kNone, static_cast<std::uint32_t>(&n - nodes.data())});
+  for (std::uint32_t v = 0; v < n_nodes; ++v)
+    if (nodes[v].kind == Kind::sink) p.groups_[nodes[v].group].sinks.push_back({kNone, v});
 
   // Which values live in buffers: arguments and constants that something
   // reads, outputs, sums, opaque results, and members read outside their kernel.
@@ -1217,6 +1261,8 @@ void Planner::codegen(Group& g) {
   for (std::size_t k = 0; k < g.sinks.size(); ++k)
     if (!sink_folded[k] && (sink_source[k] & kLeafBit)) leaf(sink_source[k] & ~kLeafBit);
   const auto nl = static_cast<std::uint32_t>(g.leaves.size());
+  const std::size_t buffers = g.num_scratch + g.leaves.size();
+  while (g.chunk > kMinChunk && buffers * static_cast<std::size_t>(g.chunk) * 8 > kScratchBytes) g.chunk /= 2;
   auto ref_of = [&](std::uint32_t s) { return (s & kLeafBit) ? leaf_slot[s & ~kLeafBit] : nl + slot[s]; };
   std::vector<std::uint32_t> instr_of(count, kNone);
   for (auto i : emitted) {

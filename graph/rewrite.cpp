@@ -138,6 +138,12 @@ class Engine {
       stack.pop_back();
       if (state_[n] != kUntouched) continue;
       state_[n] = kQueued;
+      // A node that existed before the run and that this run had not seen
+      // (the result of an earlier rewrite, say) is finished with the
+      // replacement that reuses it, like a node the replacement created:
+      // anchored at its own, later id it would hold up every user of the
+      // node replaced, and each of them would be rebuilt again and again.
+      anchor_[n] = std::min(anchor_[n], current_);
       push(n);
       for (NodeId in : store_->node(n).inputs)
         if (state_[in] == kUntouched) stack.push_back(in);

@@ -56,8 +56,10 @@ std::vector<std::optional<Expr>> ElementwiseOp::vjp(const Expr& y, const Expr& g
     if (!out[i]) continue;
     Expr p = apply_mask(*out[i], mg.mask);
     const Expr operand = y.input(i);
-    // A symbolic dimension may be 1 at run time and broadcast: sum_to then.
-    if (!(is_concrete(operand.shape()) && operand.shape() == p.shape())) p = masked_sum_to(p, operand);
+    // A symbolic dimension may be 1 at run time and broadcast: sum_to then,
+    // unless the shapes are proven equal (an operand of the shape the op's
+    // result takes its own from, as in a chain of ops on one vector).
+    if (!same_runtime_shape(p, operand)) p = masked_sum_to(p, operand);
     out[i] = p;
   }
   return out;

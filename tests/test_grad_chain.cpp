@@ -1,49 +1,12 @@
-// Deep graphs: the gradient of a 1,000,000-node chain is built and evaluated
-// without recursion, and its size is a small constant times the chain's.
+// Deep graphs: the gradient of a long chain of switches is built and
+// evaluated without recursion, and its size is a small constant times the
+// chain's. The gradient of 1,000,000-node graphs is in test_scale.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <symgraph/symgraph.hpp>
 
 using namespace symgraph;
-
-TEST_CASE("gradient of a 1,000,000-node chain: no stack overflow, O(n) nodes") {
-  // y_0 = x; alternately y = tanh(y) and y = -y, 1,000,000 ops in all.
-  // d y_n / d x = prod over the tanh steps of (1 - y^2) times (-1)^(neg steps),
-  // computed below by a plain loop as the oracle.
-  constexpr int kOps = 1'000'000;
-  // Nodes the gradient may add per forward node: tanh's rule builds
-  // mul(y, y), sub(1, .) and mul(g, .); neg's builds one neg. So 3 per tanh
-  // and 1 per neg, 2 on average, plus a few constants.
-  constexpr double kNodesPerForwardNode = 2.0;
-  Graph g;
-  const Expr x = g.input("x", DType::float64, {});
-  Expr y = x;
-  for (int i = 0; i < kOps; ++i) y = i % 2 == 0 ? tanh(y) : neg(y);
-  const std::size_t forward = g.size();
-  CHECK(forward == kOps + 1);
-
-  const Expr dx = grad(y, {x})[0];
-  const std::size_t added = g.size() - forward;
-  MESSAGE("forward nodes: " << forward << ", gradient nodes: " << added);
-  CHECK(static_cast<double>(added) <= kNodesPerForwardNode * static_cast<double>(forward) + 8);
-
-  const double x0 = 0.8;
-  double v = x0, d = 1.0;
-  for (int i = 0; i < kOps; ++i) {
-    if (i % 2 == 0) {
-      v = std::tanh(v);
-      d *= 1.0 - v * v;
-    } else {
-      v = -v;
-      d = -d;
-    }
-  }
-  const auto out = compile_reference({x}, {y, dx})({Tensor::scalar(x0)});
-  CHECK(out[0].at(0) == doctest::Approx(v).epsilon(1e-12));
-  CHECK(out[1].at(0) == doctest::Approx(d).epsilon(1e-9));
-  CHECK(d != 0.0);
-}
 
 TEST_CASE("a deep chain of switches: masks stay O(1) nodes per step") {
   // y = where(y > 0, tanh(y), scale(y, 0.5)) repeated: four forward nodes a
