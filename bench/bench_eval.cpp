@@ -3,7 +3,8 @@
 //
 //   bench_eval            every workload, float32 and float64, 1 and all threads,
 //                         fresh outputs (new tensors per call) and reused outputs
-//   bench_eval --quick    fewer repetitions (under a minute)
+//   bench_eval --quick    fewer repetitions, op-by-op evaluation single-threaded
+//                         only (under a minute)
 //   bench_eval --json     the same as one JSON object
 //
 // Build it in the release preset: cmake --preset release && cmake --build
@@ -255,7 +256,9 @@ template <class T> struct Bench {
       auto round = [&](const auto& v) { return ((v * T(0.9) + xv).abs() - T(0.5)) * xv; };
       Map<T>(ys + b, e - b) = round(round(round(round(round(xv)))));
     }, threads);
-    if (!selected("chain25_vs_op_by_op")) return;
+    // --quick measures op-by-op evaluation (about a second per call for the
+    // reference evaluator) single-threaded only.
+    if (!selected("chain25_vs_op_by_op") || (reps < 21 && threads > 1)) return;
     // Against op-by-op evaluation: the reference evaluator, and this
     // evaluator with fusion off (one vectorised pass per op, pooled buffers).
     CompileOptions fused_opt, unfused_opt;

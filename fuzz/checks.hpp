@@ -10,9 +10,12 @@
 /// control codes). Input that is accepted must then work: a loaded or parsed
 /// graph goes through to_json and back exactly (the same document byte for
 /// byte, the same nodes, attributes bit for bit, types and names), through
-/// both printers, and through the optimizer, which must keep every output's
-/// type. Anything else (another exception type, a crash, a sanitizer report,
-/// a hang) is a bug. A failed property throws Violation.
+/// both printers, through the optimizer, which must keep every output's
+/// type, and through grad (the sum of the first output with respect to the
+/// float inputs), each gradient of its input's type, then optimized too:
+/// what the symgraph command's print, opt and grad do with it. Anything else
+/// (another exception type, a crash, a sanitizer report, a hang) is a bug. A
+/// failed property throws Violation.
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -27,7 +30,9 @@
 #include "symgraph/graph/order.hpp"
 #include "symgraph/graph/parse.hpp"
 #include "symgraph/graph/print.hpp"
+#include "symgraph/autodiff/grad.hpp"
 #include "symgraph/core/registry.hpp"
+#include "symgraph/ops/ops.hpp"
 
 namespace symgraph::fuzz {
 
@@ -144,10 +149,17 @@ inline void check_same_graph(const std::string& who, const std::vector<Expr>& in
       throw Violation(who + ": output " + std::to_string(i) + " changed");
 }
 
-/// The JSON round trip is exact, the printers work on the graph, and the
-/// optimizer keeps every output's type. `depth` 0 also checks the optimized
-/// graph the same way (once).
-inline void check_graph(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, int depth = 0) {
+/// The input nodes `outputs` reach, in the order they were declared.
+inline std::vector<Expr> used_inputs(const std::vector<Expr>& outputs) {
+  std::vector<Expr> inputs;
+  if (outputs.empty()) return inputs;
+  const NodeOrder order = order_nodes("used_inputs", outputs);
+  for (NodeId id : order.inputs()) inputs.push_back(Expr(outputs[0].graph(), id));
+  return inputs;
+}
+
+/// The JSON round trip is exact and the printers work on the graph.
+inline void check_graph(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs) {
   const std::string text = to_json(inputs, outputs);
   if (!json_text(text)) throw Violation("to_json wrote a control character or text that is not UTF-8: " + excerpt(text));
   LoadedGraph again;
@@ -162,23 +174,54 @@ inline void check_graph(const std::vector<Expr>& inputs, const std::vector<Expr>
   if (outputs.empty()) return;
 
   const std::string printed = debugprint(outputs);
-  if (!printable(printed, "\n")) throw Violation("debugprint wrote text that is not valid UTF-8: " + excerpt(printed));
+  if (!printable(printed, "\n")) throw Violation("debugprint wrote a control character: " + excerpt(printed));
   const std::string dot = to_dot(outputs);
-  if (!printable(dot, "\n")) throw Violation("to_dot wrote text that is not valid UTF-8: " + excerpt(dot));
-  for (const Expr& e : outputs) (void)expr_str(e);
+  if (!printable(dot, "\n")) throw Violation("to_dot wrote a control character: " + excerpt(dot));
+  for (const Expr& e : outputs)
+    if (!printable(expr_str(e))) throw Violation("expr_str wrote a control character: " + excerpt(expr_str(e)));
+}
 
-  if (depth > 0) return;
+/// optimize(outputs) keeps the number of outputs and each one's type, and
+/// its result passes check_graph.
+inline std::vector<Expr> check_optimized(const std::string& what, const std::vector<Expr>& outputs) {
   const std::vector<Expr> optimized = optimize(outputs);
-  if (optimized.size() != outputs.size()) throw Violation("optimize changed the number of outputs");
+  if (optimized.size() != outputs.size()) throw Violation("optimize changed the number of outputs of " + what);
   for (std::size_t i = 0; i < outputs.size(); ++i)
     if (optimized[i].type() != outputs[i].type())
-      throw Violation("optimize changed output " + std::to_string(i) + " from " + type_str(outputs[i].type()) +
-                      " to " + type_str(optimized[i].type()));
-  // The optimized graph keeps the inputs it still uses, in order.
-  std::vector<Expr> used;
-  const NodeOrder order = order_nodes("optimized", optimized);
-  for (NodeId id : order.inputs()) used.push_back(Expr(optimized[0].graph(), id));
-  check_graph(used, optimized, depth + 1);
+      throw Violation("optimize changed output " + std::to_string(i) + " of " + what + " from " +
+                      type_str(outputs[i].type()) + " to " + type_str(optimized[i].type()));
+  check_graph(used_inputs(optimized), optimized);
+  return optimized;
+}
+
+/// What the symgraph command does with a graph it read, each result checked
+/// like the graph itself: optimize it (opt), and differentiate the sum of
+/// its first output with respect to its float inputs, then optimize (grad).
+/// Each gradient has its input's type. An Error is acceptable from grad only
+/// (an op without a gradient rule).
+inline void check_graph_and_uses(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs) {
+  check_graph(inputs, outputs);
+  if (outputs.empty()) return;
+  check_optimized("the graph", outputs);
+
+  std::vector<Expr> wrt;
+  for (const Expr& in : inputs)
+    if (is_float(in.dtype())) wrt.push_back(in);
+  if (wrt.empty() || !is_float(outputs[0].dtype())) return;
+  std::vector<Expr> grads;
+  try {
+    grads = grad(sum(outputs[0]), wrt);
+  } catch (const Error& e) {
+    check_message("grad", e);
+    return;
+  }
+  if (grads.size() != wrt.size()) throw Violation("grad returned " + std::to_string(grads.size()) + " gradients");
+  for (std::size_t i = 0; i < wrt.size(); ++i)
+    if (grads[i].type() != wrt[i].type())
+      throw Violation("the gradient with respect to input " + std::to_string(i) + " (" + type_str(wrt[i].type()) +
+                      ") is " + type_str(grads[i].type()));
+  check_graph(used_inputs(grads), grads);
+  check_optimized("the gradients", grads);
 }
 
 /// Caps for fuzzing: the defaults, except documents and expressions no
@@ -196,7 +239,7 @@ inline void check_document(std::string_view text) {
   }
   for (const Expr& in : g.inputs)
     if (in.op_name() != "input") throw Violation("from_json: an input that is a " + in.op_name() + " node");
-  check_graph(g.inputs, g.outputs);
+  check_graph_and_uses(g.inputs, g.outputs);
 }
 
 /// The inputs an expression may name: every dtype, ranks 0 to 2, known and
@@ -245,7 +288,7 @@ inline void check_expression(std::string_view text) {
     if (other.store()->node(id).op->name() == "input") inputs_again.push_back(other.node(id));
   if (to_json(inputs, outputs) != to_json(inputs_again, again))
     throw Violation("parse_expressions gives different graphs for the same text");
-  check_graph(inputs, outputs);
+  check_graph_and_uses(inputs, outputs);
 }
 
 /// The data of value_to_json's output: what value_from_json reads back.

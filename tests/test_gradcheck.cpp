@@ -95,8 +95,8 @@ std::vector<OpCase> op_cases() {
       {{}, false}, {{0}, false}, {{1}, false}, {{0, 2}, false}, {{0, 1, 2}, false}, {{1}, true}, {{0, 2}, true}};
   for (const auto& [axes, keep] : reductions) {
     const std::string suffix = shape_str(axes) + (keep ? " keepdims" : "");
-    t.push_back({"sum " + suffix, [axes, keep](V x) { return sum(x[0], axes, keep); }, {{2, 3, 4}}});
-    t.push_back({"max " + suffix, [axes, keep](V x) { return max(x[0], axes, keep); }, {{2, 3, 4}}});
+    t.push_back({"sum " + suffix, [axes = axes, keep = keep](V x) { return sum(x[0], axes, keep); }, {{2, 3, 4}}});
+    t.push_back({"max " + suffix, [axes = axes, keep = keep](V x) { return max(x[0], axes, keep); }, {{2, 3, 4}}});
   }
   t.push_back({"sum all", [](V x) { return sum(x[0] * x[0]); }, {{S, 3}}, {{2, 3}}});
   t.push_back({"max all", [](V x) { return max(x[0]); }, {{S, 3}}, {{1, 3}}});
@@ -260,7 +260,9 @@ TEST_CASE("higher order: gradients of gradients agree with central differences")
       {"matmul", [](V x) { return matmul(x[0] * x[0], transpose(x[1])) ; }},
       {"sum and broadcast", [](V x) { return sum(x[0] * x[0], {1}, true) * x[1]; }},
   };
-  for (const auto& [name, fn] : fns) {
+  for (const auto& entry : fns) {
+    const auto& name = entry.first;
+    const auto& fn = entry.second;
     for (int order = 2; order <= 3; ++order) {
       Graph g;
       const Expr a = g.input("a", DType::float64, {2, 3});

@@ -751,7 +751,8 @@ TEST_CASE("tensor values as JSON: nested, special values, errors") {
       {"[1,", "v: not valid JSON: parse error at line 1, column 4"},
       {"1e999", "v: not valid JSON: number overflow parsing '1e999' (write \"inf\" or \"-inf\" for an infinity)"},
   };
-  for (const auto& [text_in, want] : errors) {
+  for (const auto& [source, want] : errors) {
+    const std::string& text_in = source;  // a variable, not a binding: the lambdas below refer to it
     CAPTURE(text_in);
     CHECK(error_of([&] { value_from_json(text_in, DType::float64, "v"); }).find(want) == 0);
   }
@@ -796,7 +797,8 @@ class SchemaChecker {
     if (s.contains("$ref")) {
       if (auto e = check(resolve(s), v, at); !e.empty()) return e;
     }
-    for (const auto& [key, unused] : s.items()) {
+    for (const auto& item : s.items()) {
+      const std::string& key = item.key();
       static const std::set<std::string> known = {"$schema", "$id", "title", "description", "$comment", "$ref", "$defs",
                                                   "type", "const", "enum", "required", "properties",
                                                   "additionalProperties", "items", "minimum", "minLength",

@@ -76,7 +76,7 @@ namespace {
 /// with shared subexpressions.
 class RandomGraph {
  public:
-  RandomGraph(std::uint64_t seed, DType dt) : rng_(seed), dt_(dt) {
+  RandomGraph(std::uint64_t seed, DType dt) : rng_(seed) {
     x = g.input("x", dt, {kSymbolic});
     y = g.input("y", dt, {kSymbolic});
     pool_ = {x, y};
@@ -132,7 +132,6 @@ class RandomGraph {
   }
 
   std::mt19937_64 rng_;
-  DType dt_;
   std::vector<Expr> pool_;
   const std::vector<double> constants_ = {0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 3.0, 0.1, -0.25, 1e-3, 1e30};
   const std::vector<double> alphas_ = {0.0, 0.1, 0.01, 0.5, -0.5, 3.0, 1e-9, 1.0, 0.3};

@@ -71,7 +71,8 @@ TEST_CASE("expressions build the same nodes as the C++ builders") {
       {"3", [&] { return t.k(3); }},
       {"exp(2)", [&] { return exp(t.k(2)); }},
   };
-  for (const auto& [text, build] : cases) {
+  for (const auto& [source, build] : cases) {
+    const std::string& text = source;  // a variable, not a binding: CAPTURE's lambda refers to it
     CAPTURE(text);
     const std::vector<Expr> got = t.parse(text);
     REQUIRE(got.size() == 1);
@@ -152,7 +153,9 @@ TEST_CASE("malformed expressions: the column and what was expected") {
       {"-c", "column 1: neg: operand 0 is bool[?]; this op needs float32 or float64"},
       {"y + ones", "column 3: add: cannot broadcast shapes [3] and [2]"},
   };
-  for (const auto& [text, want] : cases) {
+  for (const auto& c : cases) {
+    const std::string& text = c.first;
+    const std::string& want = c.second;
     CAPTURE(text);
     Graph g;
     ExpressionInputs decl;

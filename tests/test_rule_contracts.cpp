@@ -89,11 +89,11 @@ std::vector<Row> rows() {
     row("div-power-of-two", "x / " + fmt(v), [v](const In& in) { return in.x / num(in, v); });
   for (auto [a, b] : std::vector<std::pair<double, double>>{{2, 3}, {4, -1.5}, {-8, 1.1}, {1, 7.3}, {0x1p40, 0x1p60}})
     row("scale-scale-exact", "scale(scale(x, " + fmt(a) + "), " + fmt(b) + ")",
-        [a, b](const In& in) { return scale(scale(in.x, a), b); });
+        [a = a, b = b](const In& in) { return scale(scale(in.x, a), b); });
   for (auto [a, b] : std::vector<std::pair<double, double>>{
            {0.1, 0.3}, {3, 1.0 / 3}, {1e-20, 1e20}, {2.5, 1e-30}, {0.7, -1.3}, {1e30, 1e-30}, {1e-30, 3}, {0.5, 2}})
     row("scale-scale", "scale(scale(x, " + fmt(a) + "), " + fmt(b) + ")",
-        [a, b](const In& in) { return scale(scale(in.x, a), b); });
+        [a = a, b = b](const In& in) { return scale(scale(in.x, a), b); });
 
   // Signs and comparisons.
   row("neg-neg", "-(-x)", [](const In& in) { return -(-in.x); });
