@@ -18,7 +18,7 @@ namespace {
 /// A static registration waiting to run (deferred), with where it comes from.
 struct Registration {
   const char* what;
-  std::source_location where;
+  SourceLocation where;
   std::function<void()> add;
 };
 
@@ -91,7 +91,7 @@ std::string joined(const std::vector<std::string>& errors) {
 
 }  // namespace
 
-void detail::static_registration(const char* what, const std::source_location& where, std::function<void()> add,
+void detail::static_registration(const char* what, const SourceLocation& where, std::function<void()> add,
                                  bool deferred) {
   Registration r{what, where, std::move(add)};
   if (deferred) {

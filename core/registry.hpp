@@ -5,12 +5,12 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "symgraph/core/op.hpp"
+#include "symgraph/core/source_location.hpp"
 
 namespace symgraph {
 
@@ -63,7 +63,7 @@ namespace detail {
 /// module (at the end of load_extension) or program (at the first use of
 /// the pass registry) has run: a RegisterPass builds its rules then, so
 /// their patterns may name ops registered anywhere in the module or program.
-void static_registration(const char* what, const std::source_location& where, std::function<void()> add,
+void static_registration(const char* what, const SourceLocation& where, std::function<void()> add,
                          bool deferred = false);
 /// Called by a registration that succeeded, with the way to take it back:
 /// `undo` runs if the registration belongs to a load_extension() that fails.
@@ -80,7 +80,7 @@ void check_static_registrations(bool run_deferred);
 /// A failure (a name taken, an invalid op, O's constructor throwing) never
 /// ends the program: see detail::static_registration.
 template <class O> struct RegisterOp {
-  RegisterOp(std::source_location where = std::source_location::current()) {
+  RegisterOp(SourceLocation where = SourceLocation::current()) {
     detail::static_registration("RegisterOp", where, [this] { op = &register_op(std::make_unique<O>()); });
   }
   /// The registered op (nullptr if the registration failed).

@@ -152,7 +152,7 @@ void register_pass(std::string name, std::string summary, std::vector<Rule> rule
 }
 
 RegisterPass::RegisterPass(std::string name, std::string summary, RuleBuilder rules, bool standard,
-                           std::source_location where) {
+                           SourceLocation where) {
   detail::static_registration(
       "RegisterPass", where,
       [name = std::move(name), summary = std::move(summary), rules = std::move(rules), standard] {

@@ -12,11 +12,11 @@
 /// Differentiate first, then optimize: rewrites keep values (within each
 /// rule's contract) but may change the slope at a kink (docs/optimizer.md).
 #include <functional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "symgraph/core/source_location.hpp"
 #include "symgraph/graph/rewrite.hpp"
 
 namespace symgraph {
@@ -64,7 +64,7 @@ using RuleBuilder = std::function<std::vector<Rule>()>;
 /// declaration's file and line (detail::static_registration).
 struct RegisterPass {
   RegisterPass(std::string name, std::string summary, RuleBuilder rules, bool standard = false,
-               std::source_location where = std::source_location::current());
+               SourceLocation where = SourceLocation::current());
 };
 
 class Pipeline {

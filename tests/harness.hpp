@@ -98,4 +98,21 @@ inline std::vector<std::string> reachable_ops(const std::vector<Expr>& outputs) 
   return ops;
 }
 
+/// The LimitError that `f` throws: checks its cap, value and full message
+/// (the problem, then the cap and how to raise it) and returns the problem.
+template <class F> std::string limit_error_of(F&& f, const std::string& limit, std::size_t value) {
+  try {
+    f();
+  } catch (const LimitError& e) {
+    CHECK(e.limit() == limit);
+    CHECK(e.value() == value);
+    CHECK(std::string(e.what()) == e.problem() + " (" + limit + " is " + std::to_string(value) +
+                                       "; raise it to accept larger input)");
+    return e.problem();
+  } catch (const Error& e) {
+    FAIL("an Error that is not a LimitError: " << e.what());
+  }
+  return "";
+}
+
 }  // namespace sgtest

@@ -526,22 +526,6 @@ std::size_t json_values(const nlohmann::json& v) {
   return n;
 }
 
-/// The LimitError that `f` throws: its message, cap and value.
-template <class F> std::string limit_error_of(F&& f, const std::string& limit, std::size_t value) {
-  try {
-    f();
-  } catch (const LimitError& e) {
-    CHECK(e.limit() == limit);
-    CHECK(e.value() == value);
-    CHECK(std::string(e.what()) == e.problem() + " (" + limit + " is " + std::to_string(value) +
-                                       "; raise it to accept larger input)");
-    return e.problem();
-  } catch (const Error& e) {
-    FAIL("an Error that is not a LimitError: " << e.what());
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST_CASE("messages show document text escaped, so that they stay one printable line") {

@@ -195,27 +195,6 @@ TEST_CASE("long chains and deep nesting parse without recursion") {
         "column " + std::to_string(n) + ": '(' is never closed (expected ')')");
 }
 
-namespace {
-
-/// The LimitError that `f` throws: its message (checked against its cap and
-/// value) without the note on the cap.
-template <class F> std::string limit_error_of(F&& f, const std::string& limit, std::size_t value) {
-  try {
-    f();
-  } catch (const LimitError& e) {
-    CHECK(e.limit() == limit);
-    CHECK(e.value() == value);
-    CHECK(std::string(e.what()) == e.problem() + " (" + limit + " is " + std::to_string(value) +
-                                       "; raise it to accept larger input)");
-    return e.problem();
-  } catch (const Error& e) {
-    FAIL("an Error that is not a LimitError: " << e.what());
-  }
-  return "";
-}
-
-}  // namespace
-
 TEST_CASE("limits: each cap lets an expression of its size through and refuses one more, by name") {
   // max_nodes: the nodes the same expression adds when built with the C++
   // builders in a new graph (shared subexpressions count once).
