@@ -574,8 +574,9 @@ template <class T, int Cmp, bool CB, bool CT, bool CF> struct Select {
 
   template <bool Stream>
   static void loop(I64 n, const T* a, const T* b, const T* t, const T* f, T* y, const SelectArgs& args) {
-    const T cb = static_cast<T>(args.b), ct = static_cast<T>(args.t), cf = static_cast<T>(args.f),
-            ft = static_cast<T>(args.ft), ff = static_cast<T>(args.ff);
+    // A constant branch is scaled like a read one: t * ft rounds once, in T.
+    const T ft = static_cast<T>(args.ft), ff = static_cast<T>(args.ff), cb = static_cast<T>(args.b),
+            ct = static_cast<T>(args.t) * ft, cf = static_cast<T>(args.f) * ff;
     const P pcb = pk::pset1<P>(cb), pct = pk::pset1<P>(ct), pcf = pk::pset1<P>(cf), pft = pk::pset1<P>(ft),
             pff = pk::pset1<P>(ff);
     I64 i = 0;

@@ -97,11 +97,12 @@ struct RandomGraph {
   std::vector<Shape> run_shapes;
 };
 
-RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic) {
+RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic, bool scalar_inputs = true) {
   RandomGraph r;
   // Declared shapes broadcast to [3, 37]; with `symbolic`, dims are ? and
   // the run-time sizes (some of them 1) come from run_shapes.
-  const std::vector<Shape> palette = {{3, 37}, {1, 37}, {3, 1}, {37}, {}, {3, 37}};
+  std::vector<Shape> palette = {{3, 37}, {1, 37}, {3, 1}, {37}, {}, {3, 37}};
+  if (!scalar_inputs) palette.erase(palette.begin() + 4);
   std::uniform_int_distribution<std::size_t> which(0, palette.size() - 1);
   const int n_inputs = 3;
   for (int i = 0; i < n_inputs; ++i) {
@@ -118,9 +119,31 @@ RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic) {
     std::size_t a = d(rng), b = d(rng);
     return pool[std::max(a, b)];
   };
-  std::uniform_int_distribution<int> op(0, 26);
+  std::uniform_int_distribution<int> op(0, 29);
   const auto specials = special_values<double>();
   std::uniform_int_distribution<std::size_t> sv(0, specials.size() - 1);
+  // One-element constants the planner turns into instruction arguments: 0-d,
+  // shape [1], and broadcast to another value's shape.
+  std::uniform_int_distribution<int> constant_kind(0, 2);
+  auto one_element = [&](const Expr& like) {
+    const double v = specials[sv(rng)];
+    switch (constant_kind(rng)) {
+      case 0: return constant_like(like, v);
+      case 1: {
+        Tensor c(t, {1});
+        if (t == DType::float32) c.data<float>()[0] = static_cast<float>(v);
+        else c.data<double>()[0] = v;
+        return r.g.constant(c);
+      }
+      default: return broadcast_to(constant_like(like, v), like);
+    }
+  };
+  const std::vector<Expr (*)(const Expr&, const Expr&)> comparisons = {
+      [](const Expr& x, const Expr& y) { return gt(x, y); }, [](const Expr& x, const Expr& y) { return ge(x, y); },
+      [](const Expr& x, const Expr& y) { return lt(x, y); }, [](const Expr& x, const Expr& y) { return le(x, y); },
+      [](const Expr& x, const Expr& y) { return eq(x, y); }};
+  std::uniform_int_distribution<std::size_t> which_cmp(0, comparisons.size() - 1);
+  std::uniform_int_distribution<int> coin(0, 1);
   for (int step = 0; step < 24; ++step) {
     const Expr a = pick(floats), b = pick(floats);
     switch (op(rng)) {
@@ -152,19 +175,40 @@ RandomGraph random_graph(std::mt19937& rng, DType t, bool symbolic) {
       case 21: floats.push_back(relu(a, 0.1)); break;
       // Non-elementwise ops between kernels. Not a sum over every axis of
       // a fused value: the kernel adds those in another order (tested below).
-      case 22:
-        if (a.rank() >= 1) floats.push_back(sum(a, {-1}, true));
+      case 22:  // over the last of at least two axes (over all is a full sum)
+        if (a.rank() >= 2) floats.push_back(sum(a, {-1}, true));
         break;
       case 23:
         if (a.rank() >= 1) floats.push_back(max(a, {0}, true) - b);
         break;
-      case 24:  // a value minus a reduction of itself: the kernel must not swallow it
-        if (a.rank() >= 1) floats.push_back(sub(a, sum(sum(a, {-1}, true))));
+      // A value minus a reduction of itself: the kernel must not swallow it.
+      // max, not sum: a full sum of a fused value may be added up inside
+      // another kernel, in another order (tested below, with its bound).
+      case 24:
+        if (a.rank() >= 1) floats.push_back(sub(a, max(a)));
         break;
       // Constants on the left: swapped into the affine kernel's constant
       // operand (mul), or not (sub).
       case 25: floats.push_back(mul(constant_like(a, specials[sv(rng)]), scale(sign(a), 0.75))); break;
       case 26: floats.push_back(sub(constant_like(a, specials[sv(rng)]), abs(a))); break;
+      // One-element constants as values of their own, and in every place of
+      // a switch of a comparison (select instructions): compared with,
+      // chosen, scaled or multiplied when chosen.
+      case 27: floats.push_back(one_element(a)); break;
+      case 28: {
+        const Expr c = comparisons[which_cmp(rng)](coin(rng) ? one_element(a) : a, coin(rng) ? one_element(b) : b);
+        auto branch = [&](const Expr& v) {
+          const Expr x = coin(rng) ? one_element(v) : v;
+          switch (constant_kind(rng)) {
+            case 0: return scale(x, specials[sv(rng)]);
+            case 1: return coin(rng) ? mul(x, one_element(v)) : mul(one_element(v), x);
+            default: return x;
+          }
+        };
+        floats.push_back(where(c, branch(a), branch(b)));
+        break;
+      }
+      case 29: floats.push_back(mul(one_element(a), coin(rng) ? scale(one_element(b), specials[sv(rng)]) : b)); break;
     }
   }
   r.outputs.push_back(floats.back());
@@ -195,7 +239,7 @@ TEST_CASE("relu and leaky relu compile to one fused kernel and match the referen
 
 TEST_CASE("random elementwise graphs: fused equals reference bit for bit") {
   std::mt19937 rng(2024);
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < 600; ++trial) {
     const DType t = trial % 2 ? DType::float32 : DType::float64;
     const bool symbolic = trial % 3 == 0;
     RandomGraph r = random_graph(rng, t, symbolic);
@@ -216,6 +260,64 @@ TEST_CASE("random elementwise graphs: fused equals reference bit for bit") {
       check_same(fast(args), ref(args), "trial " + std::to_string(trial) + "\n" + debugprint(r.outputs));
     }
   }
+}
+
+TEST_CASE("gradients of random graphs: fused equals reference bit for bit") {
+  // grad() builds switches of comparisons against broadcast constants (the
+  // ties of maximum and minimum, sign, abs), scales of them and sum_to.
+  // No 0-d inputs: their gradients are full sums, added in another order.
+  std::mt19937 rng(4048);
+  for (int trial = 0; trial < 300; ++trial) {
+    const DType t = trial % 2 ? DType::float32 : DType::float64;
+    const bool symbolic = trial % 3 == 0;
+    RandomGraph r = random_graph(rng, t, symbolic, /*scalar_inputs=*/false);
+    // A maximum or minimum of two inputs that tie: its gradient's switches
+    // take the seed (a one-element constant) and half of it.
+    const Expr& x0 = r.inputs[0];
+    const Expr& x1 = r.inputs[1];
+    const Expr tie = trial % 4 < 2 ? maximum(x0, x1) : minimum(x1, x0);
+    std::vector<Expr> outs = grad(sum(r.outputs[0] + (trial % 3 ? tie : 0.0 * x0)), r.inputs);
+    // Often one gradient alone, whose nodes have fewer users to share them.
+    if (trial % 5 != 4) outs = {outs[static_cast<std::size_t>(trial % 5) % outs.size()]};
+    std::vector<Tensor> args;
+    for (std::size_t i = 0; i < r.inputs.size(); ++i) args.push_back(random_tensor(t, r.run_shapes[i], rng));
+    // Ties: the second input equal to the first where their shapes allow.
+    if (r.run_shapes[1] == r.run_shapes[0]) args[1] = args[0];
+    const Function fast = compile_fast(r.inputs, outs), ref = compile_reference(r.inputs, outs);
+    std::vector<Tensor> want;
+    try {
+      want = ref(args);
+    } catch (const Error& e) {
+      // Symbolic shapes that disagree at run time (a broadcast_to the
+      // gradient undoes): the same error from both.
+      CHECK_THROWS_WITH_AS(fast(args), e.what(), Error);
+      continue;
+    }
+    check_same(fast(args), want, "trial " + std::to_string(trial) + "\n" + debugprint(outs));
+  }
+}
+
+TEST_CASE("a scaled or multiplied one-element constant as a switch branch (select instruction)") {
+  Graph g;
+  Expr y = g.input("y", DType::float64, {kSymbolic});
+  Expr three = broadcast_to(g.constant(3.0), y);
+  const std::vector<Tensor> args = {Tensor::from_list<double>({1.0, -2.0})};
+  const std::vector<std::pair<Expr, std::vector<double>>> cases = {
+      {where(y > 0.0, 2.0 * three, y), {6.0, -2.0}},
+      {where(y > 0.0, scale(three, 2.0), y), {6.0, -2.0}},
+      {where(y > 0.0, y, scale(three, -0.5)), {1.0, -1.5}},
+      {where(y > 0.0, three * 2.0, three * 4.0), {6.0, 12.0}},
+  };
+  for (const auto& [e, want] : cases) {
+    const Tensor got = compile_fast({y}, {e})(args)[0];
+    CHECK(got.at(0) == want[0]);
+    CHECK(got.at(1) == want[1]);
+  }
+  // grad of maximum at a tie: half to each operand, so d/dy sum(maximum(y, y)) = 1.
+  const Expr dy = grad(sum(maximum(y, y)), {y})[0];
+  const Tensor got = compile_fast({y}, {dy})(args)[0];
+  CHECK(got.at(0) == 1.0);
+  CHECK(got.at(1) == 1.0);
 }
 
 TEST_CASE("large random graphs run multi-threaded and stay bit-identical") {
@@ -450,14 +552,15 @@ TEST_CASE("select kernels equal a comparison, scales and a switch run one by one
         Tensor cond(DType::boolean, {n}), ts(t, {n}), fs(t, {n}), want(t, {n});
         const void* in2[3] = {a.raw(), bb.raw(), nullptr};
         kernel(cmps[cmp], {t, t}, DType::boolean)(n, in2, cond.raw(), nullptr);
-        auto scaled = [&](const Tensor& v, bool constant, double f, Tensor& out) {
+        // A constant branch is scaled too: the planner folds
+        // switch(c, scale(broadcast_to(k, x), f), ...) into t = k, ft = f.
+        auto scaled = [&](const Tensor& v, double f, Tensor& out) {
           const double params[3] = {f, 0, 0};
           const void* in1[3] = {v.raw(), nullptr, nullptr};
-          if (constant) std::memcpy(out.raw(), v.raw(), v.nbytes());
-          else kernel("scale", {t}, t)(n, in1, out.raw(), params);
+          kernel("scale", {t}, t)(n, in1, out.raw(), params);
         };
-        scaled(tt, ct, args.ft, ts);
-        scaled(ff, cf, args.ff, fs);
+        scaled(tt, args.ft, ts);
+        scaled(ff, args.ff, fs);
         const void* in3[3] = {cond.raw(), ts.raw(), fs.raw()};
         kernel("switch", {DType::boolean, t, t}, t)(n, in3, want.raw(), nullptr);
         const SelectFn fn = find_select_kernel(static_cast<SelectCmp>(cmp), t, cb, ct, cf);
