@@ -54,17 +54,13 @@ struct Source {
 /// (LoadLimits::max_nodes is --max-nodes, EvalLimits::max_total_elements
 /// --max-eval-elements).
 Error limit_error(const std::string& prefix, const LimitError& e) {
-  std::string option;
-  if (e.limit() == "EvalLimits::max_total_elements") {
-    option = "eval-elements";
-  } else if (e.limit() == "EvalLimits::max_work") {
-    option = "eval-work";
-  } else {
-    option = e.limit().substr(e.limit().find("::") + 6);  // after "::max_"
-    for (char& c : option)
-      if (c == '_') c = '-';
-  }
-  return Error(prefix + e.problem() + " (--max-" + option + " is " + std::to_string(e.value()) +
+  std::string option = "--" + e.limit().substr(e.limit().find("::") + 2);
+  for (char& c : option)
+    if (c == '_') c = '-';
+  // --max-total-elements is LoadLimits'.
+  if (e.limit() == "EvalLimits::max_total_elements") option = "--max-eval-elements";
+  if (e.limit() == "EvalLimits::max_work") option = "--max-eval-work";
+  return Error(prefix + e.problem() + " (" + option + " is " + std::to_string(e.value()) +
                "; raise it to accept larger input)");
 }
 
