@@ -13,6 +13,12 @@ std::vector<std::optional<Expr>> Op::vjp(const Expr&, const Expr&) const {
   fail("has no gradient rule (it is not differentiable)");
 }
 
+std::uint64_t Op::work(std::span<const TensorType> inputs, const TensorType& output, const Attrs&) const {
+  std::uint64_t n = saturated_elements(output.shape);
+  for (const TensorType& t : inputs) n = saturated_add(n, saturated_elements(t.shape));
+  return n;
+}
+
 namespace {
 /// name(arg, ..., key=value, ...)
 std::string call_form(const std::string& name, std::span<const std::string> args, const Attrs& attrs) {

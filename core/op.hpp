@@ -83,6 +83,17 @@ class Op {
   /// "add" or "scale(factor=0.5)". format() is never called for this.
   virtual std::string label(const Attrs& attrs) const;
 
+  /// Work of one application to operands of the (concrete) types `inputs`,
+  /// giving `output`: about how many element operations compute() does,
+  /// what EvalLimits::max_work (eval/function.hpp) and the optimizer's
+  /// constant folding count. The default, right for an op that touches each
+  /// element a bounded number of times, is the elements of every operand
+  /// plus those of the result. An op that does more per element says so
+  /// (matmul adds its m*k*n multiply-adds); one that only reads an
+  /// operand's shape leaves that operand out. Use saturated_add and
+  /// saturated_mul (core/types.hpp): shapes may be huge.
+  virtual std::uint64_t work(std::span<const TensorType> inputs, const TensorType& output, const Attrs& attrs) const;
+
   /// Elementwise ops (with broadcasting) can be fused by the fast evaluator.
   virtual bool elementwise() const { return false; }
   /// add, mul, maximum, ...: the rewrite engine matches both operand orders.

@@ -50,6 +50,19 @@ std::int64_t num_elements(const Shape& s) {
   return n;
 }
 
+std::uint64_t saturated_elements(const Shape& s) {
+  if (std::find(s.begin(), s.end(), 0) != s.end()) return 0;
+  std::uint64_t n = 1;
+  for (auto d : s) n = d < 0 ? UINT64_MAX : saturated_mul(n, static_cast<std::uint64_t>(d));
+  return n;
+}
+
+std::uint64_t saturated_add(std::uint64_t a, std::uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+std::uint64_t saturated_mul(std::uint64_t a, std::uint64_t b) {
+  return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
 bool fits_unchanged(const Shape& small, const Shape& big) {
   if (small.size() > big.size()) return false;
   for (std::size_t i = 0; i < small.size(); ++i) {

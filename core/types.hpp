@@ -37,6 +37,15 @@ std::string shape_str(const Shape& s);
 bool is_concrete(const Shape& s);
 /// Number of elements of a concrete shape.
 std::int64_t num_elements(const Shape& s);
+/// Number of elements of a concrete shape, or UINT64_MAX when that does not
+/// fit in 64 bits (a shape such as [2^40, 2^40] is valid until something
+/// allocates it): for comparing with caps without overflow. A symbolic
+/// dimension counts as unbounded unless another dimension is 0.
+std::uint64_t saturated_elements(const Shape& s);
+/// a + b, or UINT64_MAX when the sum does not fit.
+std::uint64_t saturated_add(std::uint64_t a, std::uint64_t b);
+/// a * b, or UINT64_MAX when the product does not fit.
+std::uint64_t saturated_mul(std::uint64_t a, std::uint64_t b);
 
 /// NumPy broadcasting of two shapes. A symbolic dimension against 1 stays
 /// symbolic; against n > 1 it becomes n (checked again when the graph runs).

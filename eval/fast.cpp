@@ -25,6 +25,7 @@
 #include "symgraph/eval/kernels.hpp"
 #include "symgraph/eval/program.hpp"
 #include "symgraph/eval/thread_pool.hpp"
+#include "symgraph/graph/limits.hpp"
 #include "symgraph/ops/kernels.hpp"
 
 namespace symgraph::detail {
@@ -44,8 +45,12 @@ constexpr std::int64_t kMinChunk = 16;
 constexpr std::int64_t kTask = 64 * kChunk;
 /// Below this many elements a kernel runs on the calling thread only.
 constexpr std::int64_t kParallelMin = 4 * kTask;
-/// Constant subgraphs up to this many elements are evaluated at compile time.
+/// Constant subgraphs up to this many elements are evaluated at compile time,
+/// within a budget for the whole compile (elements folded, and Op::work),
+/// and within the function's EvalLimits; the rest is computed by each call.
 constexpr std::int64_t kFoldMax = 1 << 16;
+constexpr std::uint64_t kFoldBudgetElements = std::uint64_t{1} << 22;
+constexpr std::uint64_t kFoldBudgetWork = std::uint64_t{1} << 26;
 /// Work bound of one reachability search during planning (nodes visited);
 /// past it the planner assumes a path exists and does not merge. Smaller for
 /// huge graphs, so that planning stays about linear.
@@ -80,6 +85,7 @@ struct PNode {
   std::uint32_t value = kNone;   // constant: index into constants
   std::uint32_t group = kNone;   // fused or sink: its group
   std::uint32_t buffer = kNone;  // materialised: buffer index
+  NodeId id = 0;                 // in the compiled graph, for messages
   KernelFn kernel = nullptr;     // fused: nullptr for an alias (broadcast_to, sum_to)
 };
 
@@ -132,6 +138,8 @@ struct Instance {
     std::vector<std::vector<std::int64_t>> strides; // per leaf, per dim
   };
   std::vector<GroupRun> groups;
+  /// The EvalLimits cap these shapes exceed: calls throw it.
+  std::optional<LimitError> over;
 };
 
 struct Scratch {
@@ -160,6 +168,7 @@ class FastProgram final : public Program {
   int threads_ = 1;
   std::size_t stream_bytes_ = SIZE_MAX;
   std::vector<TensorType> arg_types_;
+  EvalLimits limits_;
   std::shared_ptr<const Instance> static_instance_;  // when every shape is known
 
   std::shared_ptr<const Instance> instance_for(const std::vector<Tensor>& args) const;
@@ -206,6 +215,22 @@ std::shared_ptr<const Instance> FastProgram::make_instance(const std::vector<Ten
       // The op's own inference with concrete shapes: the reference
       // evaluator's checks and messages.
       inst->shapes[i] = n.op->infer(types, n.attrs).shape;
+    }
+  }
+  if (limits_.any()) {
+    // What the call computes, in node order as the reference counts.
+    LimitCounter counter(limits_);
+    try {
+      for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        const PNode& n = nodes_[i];
+        if (n.kind == Kind::input || n.kind == Kind::constant || n.kind == Kind::shape) continue;
+        types.clear();
+        for (auto in : n.inputs) types.push_back({nodes_[in].type.dtype, inst->shapes[in]});
+        counter.add(*n.op, n.id, types, {n.type.dtype, inst->shapes[i]}, n.attrs);
+      }
+    } catch (const LimitError& e) {
+      inst->over = e;
+      return inst;
     }
   }
   inst->groups.resize(groups_.size());
@@ -486,6 +511,7 @@ void FastProgram::run_opaque(std::uint32_t node, const Instance&, std::vector<co
 
 void FastProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool reuse) const {
   const std::shared_ptr<const Instance> inst = instance_for(args);
+  if (inst->over) throw *inst->over;
   std::vector<const Tensor*> view(num_buffers_, nullptr);
   std::vector<Tensor> owned(num_buffers_);
   std::vector<char> fresh(num_buffers_, 0);
@@ -1339,6 +1365,12 @@ Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& given
   auto p = std::make_shared<FastProgram>();
   p->threads_ = options.num_threads > 0 ? options.num_threads : hardware_threads();
   p->stream_bytes_ = options.streaming_store_bytes;
+  p->limits_ = options.limits;
+  // Compile-time folding stays within a fixed budget and the limits.
+  const std::uint64_t fold_elements_max =
+      std::min<std::uint64_t>(kFoldBudgetElements, options.limits.max_total_elements);
+  const std::uint64_t fold_work_max = std::min<std::uint64_t>(kFoldBudgetWork, options.limits.max_work);
+  std::uint64_t folded_elements = 0, folded_work = 0;
   std::vector<std::uint32_t> plan_of(live.size(), kNone);
   std::vector<std::uint32_t> arg_of(live.size(), kNone);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -1356,6 +1388,7 @@ Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& given
     if (!live[id]) continue;
     const Node& n = store.node(static_cast<NodeId>(id));
     PNode pn;
+    pn.id = static_cast<NodeId>(id);
     pn.op = n.op;
     pn.attrs = n.attrs;
     pn.type = n.type;
@@ -1376,7 +1409,8 @@ Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& given
       // Fold a small subgraph of constants now, with the op's own kernel.
       bool all_constant = !n.inputs.empty();
       for (auto in : pn.inputs) all_constant = all_constant && nodes[in].kind == Kind::constant;
-      if (all_constant && is_concrete(n.type.shape) && num_elements(n.type.shape) <= kFoldMax) {
+      if (all_constant && is_concrete(n.type.shape) &&
+          saturated_elements(n.type.shape) <= static_cast<std::uint64_t>(kFoldMax)) {
         try {
           std::vector<const Tensor*> ins;
           std::vector<TensorType> types;
@@ -1385,11 +1419,20 @@ Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& given
             types.push_back(ins.back()->type());
           }
           const TensorType t = n.op->infer(types, n.attrs);
-          Tensor v(t.dtype, t.shape);
-          n.op->compute(ins, n.attrs, v);
-          pn.kind = Kind::constant;
-          pn.value = static_cast<std::uint32_t>(p->constants_.size());
-          p->constants_.push_back(std::move(v));
+          const std::uint64_t elements = saturated_elements(t.shape);
+          const std::uint64_t work = n.op->work(types, t, n.attrs);
+          // Over budget: left to the call, which counts it.
+          if (elements <= options.limits.max_value_elements &&
+              saturated_add(folded_elements, elements) <= fold_elements_max &&
+              saturated_add(folded_work, work) <= fold_work_max) {
+            folded_elements += elements;
+            folded_work += work;
+            Tensor v(t.dtype, t.shape);
+            n.op->compute(ins, n.attrs, v);
+            pn.kind = Kind::constant;
+            pn.value = static_cast<std::uint32_t>(p->constants_.size());
+            p->constants_.push_back(std::move(v));
+          }
         } catch (const Error&) {
           // Left to fail when called, with the reference's message.
         }

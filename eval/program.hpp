@@ -1,10 +1,12 @@
 #pragma once
 /// What a Function runs (internal): the reference program (one op at a time)
 /// or the planned, fused program.
+#include <span>
 #include <string>
 #include <vector>
 
 #include "symgraph/core/graph.hpp"
+#include "symgraph/eval/function.hpp"
 
 namespace symgraph::detail {
 
@@ -18,6 +20,23 @@ class Program {
   virtual std::size_t num_steps() const = 0;
   virtual int num_threads() const { return 1; }
   virtual std::string describe() const = 0;
+};
+
+/// What a call computes, counted against EvalLimits: add() each value in
+/// node id order; the first cap exceeded throws LimitError naming the node.
+/// Both evaluators count with it, in the same order, so that on the same
+/// graph their messages are the same.
+class LimitCounter {
+ public:
+  explicit LimitCounter(const EvalLimits& limits) : limits_(limits) {}
+  /// The value of node `id` (of `op`, with `attrs`), computed from operands
+  /// of types `inputs` (concrete), of type `output`.
+  void add(const Op& op, NodeId id, std::span<const TensorType> inputs, const TensorType& output, const Attrs& attrs);
+
+ private:
+  const EvalLimits& limits_;
+  std::uint64_t elements_ = 0;
+  std::uint64_t work_ = 0;
 };
 
 /// The checks both compilers make on their arguments, with the same

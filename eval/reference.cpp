@@ -5,6 +5,7 @@
 
 #include "symgraph/eval/function.hpp"
 #include "symgraph/eval/program.hpp"
+#include "symgraph/graph/limits.hpp"
 
 namespace symgraph {
 namespace detail {
@@ -21,6 +22,7 @@ class ReferenceProgram final : public Program {
     Attrs attrs;
     std::vector<std::uint32_t> inputs;  // slots
     std::uint32_t output;               // slot
+    NodeId id;                          // in the compiled graph, for messages
     std::vector<std::uint32_t> release; // slots dead after this step
   };
 
@@ -36,9 +38,29 @@ class ReferenceProgram final : public Program {
   std::size_t num_slots_ = 0;
   std::vector<std::uint32_t> input_slots_;
   std::vector<std::uint32_t> output_slots_;
+  EvalLimits limits_;
+
+ private:
+  void check_limits(const std::vector<Tensor>& args) const;
 };
 
+/// Every step's type from the arguments' shapes, counted against the
+/// limits before anything is computed.
+void ReferenceProgram::check_limits(const std::vector<Tensor>& args) const {
+  std::vector<TensorType> slot_types(num_slots_);
+  for (std::size_t i = 0; i < args.size(); ++i) slot_types[input_slots_[i]] = args[i].type();
+  LimitCounter counter(limits_);
+  std::vector<TensorType> types;
+  for (const Step& step : steps_) {
+    types.clear();
+    for (auto s : step.inputs) types.push_back(slot_types[s]);
+    slot_types[step.output] = step.op->infer(types, step.attrs);
+    counter.add(*step.op, step.id, types, slot_types[step.output], step.attrs);
+  }
+}
+
 void ReferenceProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool) const {
+  if (limits_.any()) check_limits(args);
   std::vector<std::optional<Tensor>> slots(num_slots_);
   for (std::size_t i = 0; i < args.size(); ++i) slots[input_slots_[i]] = args[i];
   std::vector<TensorType> types;
@@ -67,7 +89,28 @@ void ReferenceProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>&
   }
 }
 
+std::string count_str(std::uint64_t n) {
+  return n == UINT64_MAX ? "18446744073709551615 or more" : std::to_string(n);
+}
+
 }  // namespace
+
+void LimitCounter::add(const Op& op, NodeId id, std::span<const TensorType> inputs, const TensorType& output,
+                       const Attrs& attrs) {
+  auto node = [&] { return op.name() + " [id " + std::to_string(id) + "]"; };
+  const std::uint64_t n = saturated_elements(output.shape);
+  if (n > limits_.max_value_elements)
+    throw LimitError(node() + " would compute " + type_str(output) + ": " + count_str(n) + " elements",
+                     "EvalLimits::max_value_elements", limits_.max_value_elements);
+  elements_ = saturated_add(elements_, n);
+  if (elements_ > limits_.max_total_elements)
+    throw LimitError(node() + " would bring the elements computed to " + count_str(elements_),
+                     "EvalLimits::max_total_elements", limits_.max_total_elements);
+  work_ = saturated_add(work_, op.work(inputs, output, attrs));
+  if (work_ > limits_.max_work)
+    throw LimitError(node() + " would bring the work done to " + count_str(work_) + " operations",
+                     "EvalLimits::max_work", limits_.max_work);
+}
 
 void check_compile_args(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs) {
   if (outputs.empty()) throw Error("compile: no outputs given");
@@ -99,7 +142,7 @@ std::string describe_input(std::size_t i, const std::string& name) {
 }
 }  // namespace
 
-Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs) {
+Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const EvalLimits& limits) {
   using detail::kNoSlot;
   detail::check_compile_args(inputs, outputs);
   const auto& store = outputs[0].graph();
@@ -127,7 +170,7 @@ Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Ex
         throw Error("compile: the outputs depend on input '" + n.name + "', which is not among the inputs given");
       continue;
     }
-    detail::ReferenceProgram::Step step{n.op, n.attrs, {}, 0, {}};
+    detail::ReferenceProgram::Step step{n.op, n.attrs, {}, 0, static_cast<NodeId>(id), {}};
     for (NodeId in : n.inputs) step.inputs.push_back(slot[in]);
     step.output = slot[id] = static_cast<std::uint32_t>(p->num_slots_++);
     p->steps_.push_back(std::move(step));
@@ -144,6 +187,7 @@ Function compile_reference(const std::vector<Expr>& inputs, const std::vector<Ex
   for (auto s : p->input_slots_) keep[s] = 1;
   for (std::uint32_t s = 0; s < p->num_slots_; ++s)
     if (!keep[s] && last_use[s] != std::numeric_limits<std::size_t>::max()) p->steps_[last_use[s]].release.push_back(s);
+  p->limits_ = limits;
   f.num_outputs_ = outputs.size();
   f.program_ = std::move(p);
   return f;

@@ -26,9 +26,14 @@ const std::vector<Rule>& commutative_order();
 /// relu(x, alpha), the abs form of ops/relu.hpp.
 const std::vector<Rule>& relu_to_abs();
 
-/// Constant folding makes a constant of at most this many elements, or of
-/// at most as many as its largest operand: it never inflates the graph.
-inline constexpr std::int64_t kFoldElements = 1024;
+/// Constant folding makes a constant of at most kFoldElements elements, or
+/// of at most kFoldMaxElements and no more than its largest operand (it
+/// never inflates the graph much), and only where computing it costs at most
+/// kFoldWork (Op::work, core/op.hpp): fixed bounds on what one fold
+/// allocates and computes, whatever the shapes in the graph.
+inline constexpr std::uint64_t kFoldElements = 1024;
+inline constexpr std::uint64_t kFoldMaxElements = 4096;
+inline constexpr std::uint64_t kFoldWork = 65536;
 
 /// relu-to-abs's tolerance in `dtype`: sqrt(eps), about 3.5e-4 for float32
 /// and 1.5e-8 for float64. The rule fires only when the abs form's

@@ -16,14 +16,24 @@ std::vector<const Tensor*> operand_values(const Expr& e) {
   return values;
 }
 
-/// The folded constant is no larger than kFoldElements or than the largest
-/// operand (broadcast_to(0, big) would otherwise copy a large constant).
+/// The folded constant has at most kFoldElements elements, or at most
+/// kFoldMaxElements and no more than its largest operand (broadcast_to(0,
+/// big) would otherwise copy a large constant), and computing it costs at
+/// most kFoldWork (Op::work): a fold never inflates the graph much, and
+/// optimize() never allocates or computes much for one node, however large
+/// the shapes a document declares.
 bool small_enough(const Match& m) {
   const Expr& e = m.root();
   if (!is_concrete(e.shape())) return false;
-  std::int64_t largest = kFoldElements;
-  for (const Tensor* t : operand_values(e)) largest = std::max(largest, t->size());
-  return num_elements(e.shape()) <= largest;
+  const std::uint64_t elements = saturated_elements(e.shape());
+  std::uint64_t largest = kFoldElements;
+  std::vector<TensorType> types;
+  for (const Tensor* t : operand_values(e)) {
+    largest = std::max(largest, saturated_elements(t->shape()));
+    types.push_back(t->type());
+  }
+  if (elements > std::min<std::uint64_t>(largest, kFoldMaxElements)) return false;
+  return e.op().work(types, e.type(), e.attrs()) <= kFoldWork;
 }
 
 Expr fold(const Match& m) {

@@ -29,6 +29,11 @@ struct MatMul final : Op {
            std::to_string(ka) + ", axis 0 of the second " + std::to_string(kb) + ")");
     return {a.dtype, {a.shape[0], b.shape[1]}};
   }
+  /// Reads and writes, plus m*k*n multiply-adds.
+  std::uint64_t work(std::span<const TensorType> in, const TensorType& out, const Attrs& attrs) const override {
+    const std::uint64_t madds = saturated_mul(saturated_elements(out.shape), saturated_elements({in[0].shape[1]}));
+    return saturated_add(Op::work(in, out, attrs), madds);
+  }
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override {
     dispatch_float(out.dtype(), name(), [&]<class T>() {
       const Tensor &a = *in[0], &b = *in[1];

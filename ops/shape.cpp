@@ -13,6 +13,11 @@ namespace {
 
 using Partials = std::vector<std::optional<Expr>>;
 
+/// Work of broadcast_to and sum_to: `like` lends only its shape.
+std::uint64_t work_without_like(std::span<const TensorType> in, const TensorType& out) {
+  return saturated_add(saturated_elements(in[0].shape), saturated_elements(out.shape));
+}
+
 void copy_data(const Tensor& in, Tensor& out) { std::memcpy(out.raw(), in.raw(), in.nbytes()); }
 
 /// y = x broadcast against like (only like's shape is used).
@@ -21,6 +26,9 @@ struct BroadcastTo final : Op {
   BroadcastTo() : Op("broadcast_to", 2, 2) {}
   TensorType infer(std::span<const TensorType> in, const Attrs&) const override {
     return {in[0].dtype, broadcast_shapes(name(), in[0].shape, in[1].shape)};
+  }
+  std::uint64_t work(std::span<const TensorType> in, const TensorType& out, const Attrs&) const override {
+    return work_without_like(in, out);
   }
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override {
     dispatch_any(out.dtype(), [&]<class T>() {
@@ -53,6 +61,9 @@ struct SumTo final : Op {
            std::to_string(dl));
     }
     return {in[0].dtype, like};
+  }
+  std::uint64_t work(std::span<const TensorType> in, const TensorType& out, const Attrs&) const override {
+    return work_without_like(in, out);
   }
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override {
     reduce_sum_to(*in[0], out);

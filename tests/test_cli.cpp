@@ -387,6 +387,105 @@ TEST_CASE("limits: the --max-* options cap what the input may ask for; errors na
   check_error(run_cli({"print", "-e", "x", "--max-nodes", "many"}), "--max-nodes");
 }
 
+TEST_CASE("evaluation limits: eval refuses, before any work, a graph that would compute too much") {
+  const std::string note = "; raise it to accept larger input)\n";
+  // The reviewer's 528-byte document: empty constants whose matmul has
+  // 400,000,000 elements. With the document caps as low as it allows, it
+  // used to take 6 GB and 13 s.
+  const TempFile empty_matmul(
+      R"({"format":"symgraph","version":1,"inputs":[],"outputs":[4],"nodes":[
+{"id":0,"op":"constant","inputs":[],"dtype":"float64","shape":[20000,0],"attrs":{"value":{"dtype":"float64","shape":[20000,0],"data":[]}}},
+{"id":1,"op":"constant","inputs":[],"dtype":"float64","shape":[0,20000],"attrs":{"value":{"dtype":"float64","shape":[0,20000],"data":[]}}},
+{"id":3,"op":"matmul","inputs":[0,1],"dtype":"float64","shape":[20000,20000]},
+{"id":4,"op":"sum","inputs":[3],"dtype":"float64","shape":[],"attrs":{"axes":[0,1],"keepdims":0}}]}
+)");
+  const std::string refused = "error: matmul [id 2] would compute float64[20000, 20000]: 400000000 elements "
+                              "(--max-value-elements is 33554432" + note;
+  for (const char* passes : {"none", "constant-folding"}) {
+    CAPTURE(passes);
+    const Result r = run_cli({"eval", empty_matmul.path, "--max-bytes", "1000", "--max-nodes", "5", "--max-tensor-elements",
+                              "2", "--max-total-elements", "1", "--max-node-values", "100", "--passes", passes});
+    check_error(r, refused);
+    CHECK(r.err == refused);
+  }
+  check_error(run_cli({"eval", empty_matmul.path, "--max-value-elements", "400000000", "--max-eval-elements", "1000"}),
+              "error: matmul [id 2] would bring the elements computed to 400000000 (--max-eval-elements is 1000" + note);
+
+  // matmul of two 4000 x 4000 values (of a document of 8,000 numbers):
+  // 6.4e10 multiply-adds.
+  Graph g;
+  const Expr ones = g.constant(tensor(std::vector<double>(4000, 1.0)));
+  const Expr column = reshape(ones, {4000, 1}), row = reshape(ones, {1, 4000});
+  const Expr square = matmul(column, row);
+  const Expr product = matmul(square, square);
+  const TempFile big_matmul(to_json({sum(product)}));
+  check_error(run_cli({"eval", big_matmul.path, "--passes", "none"}),
+              "error: matmul [id " + std::to_string(product.id()) + "] would bring the work done to 64080008000 operations "
+              "(--max-eval-work is 4294967296" + note);
+
+  // sum(exp(x) + x) on 3 elements: values of 3 elements at most, 7 in all
+  // (exp 3, add 3, sum 1), work 19 (exp 6, add 9, sum 4). Just enough passes,
+  // one less is refused. (--passes none: the nodes keep the ids of the
+  // expression, x 0, exp 1, add 2, sum 3.)
+  const std::vector<std::string> base = {"eval", "-e", "sum(exp(x) + x)", "--input", "x=[0, 1, 2]", "--passes", "none"};
+  auto with = [&](const char* option, const char* value) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {option, value});
+    return run_cli(args);
+  };
+  check_ok(with("--max-value-elements", "3"));
+  check_error(with("--max-value-elements", "2"),
+              "error: exp [id 1] would compute float64[3]: 3 elements (--max-value-elements is 2" + note);
+  check_ok(with("--max-eval-elements", "7"));
+  check_error(with("--max-eval-elements", "6"),
+              "error: sum [id 3] would bring the elements computed to 7 (--max-eval-elements is 6" + note);
+  check_ok(with("--max-eval-work", "19"));
+  check_error(with("--max-eval-work", "18"),
+              "error: sum [id 3] would bring the work done to 19 operations (--max-eval-work is 18" + note);
+
+  const Result help = run_cli({"eval", "--help"});
+  for (const char* option : {"--max-value-elements", "--max-eval-elements", "--max-eval-work"})
+    CHECK_MESSAGE(help.out.find(option) != std::string::npos, option);
+  // Only eval evaluates.
+  check_error(run_cli({"print", "-e", "x", "--max-eval-work", "5"}), "--max-eval-work");
+}
+
+TEST_CASE("limits: every --max-* value is a whole number in range; negative, too large or 0 is an error, not \"no cap\"") {
+  const std::string max = "18446744073709551615";
+  for (const char* option : {"--max-bytes", "--max-nodes", "--max-depth", "--max-tensor-elements",
+                             "--max-total-elements", "--max-node-values", "--max-value-elements",
+                             "--max-eval-elements", "--max-eval-work"}) {
+    INFO(option);
+    const std::string o = option;
+    const std::string least = o == "--max-total-elements" ? "0" : "1";
+    auto eval_with = [&](const std::string& value) {
+      return run_cli({"eval", "-e", "x+1+2+3+4+5+6", "--input", "x=1", option, value});
+    };
+    check_error(eval_with("-1"), "error: " + o + " '-1': expected a whole number from " + least + " to " + max + "\n");
+    check_error(eval_with("-0"), "expected a whole number");
+    check_error(eval_with("+5"), "expected a whole number");
+    check_error(eval_with("1e3"), "expected a whole number");
+    check_error(eval_with("0x10"), "expected a whole number");
+    check_error(eval_with(""), "expected a whole number");
+    check_error(eval_with("18446744073709551616"),
+                "error: " + o + " 18446744073709551616: too large (at most " + max + ")\n");
+    check_error(eval_with("99999999999999999999999999"), "too large");
+    if (least == "1") {
+      check_error(eval_with("0"), "error: " + o + " 0: must be at least 1\n");
+    } else {
+      // A document without tensor values.
+      Graph g;
+      const TempFile file(to_json({exp(g.input("x", DType::float64, {kSymbolic}))}));
+      check_ok(run_cli({"print", file.path, option, "0"}));
+    }
+    check_ok(eval_with(max));
+    check_ok(eval_with("00100"));
+  }
+  // The reviewer's case: --max-nodes -1 used to mean "no cap".
+  check_error(run_cli({"print", "-e", "x+1+2+3+4+5+6", "--max-nodes", "-1"}),
+              "error: --max-nodes '-1': expected a whole number from 1 to " + max + "\n");
+}
+
 namespace {
 
 /// Words of a shell command line: blanks separate words, '...' quotes.

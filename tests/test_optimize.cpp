@@ -284,3 +284,29 @@ TEST_CASE("symbolic shapes: shape-preserving ops prove sum_to and broadcast_to n
     check_same(compile({x, z}, {dz})({four, one})[0], tensor({4.0}, {1}, dt));
   }
 }
+
+TEST_CASE("constant folding stays within fixed bounds: 4096 elements, 65,536 work, whatever the shapes") {
+  Graph g;
+  auto folded = [](const Expr& e) { return optimize({e}, Pipeline::from_names({"constant-folding"}))[0].op_name() == "constant"; };
+  auto filled = [&](Shape shape) { return g.constant(Tensor(DType::float64, std::move(shape))); };
+  // Up to 1024 elements from anything; beyond, no more than the largest
+  // operand, and never more than 4096.
+  CHECK(folded(filled({1, 32}) + filled({32, 1})));
+  CHECK(!folded(filled({1, 33}) + filled({32, 1})));
+  CHECK(folded(neg(filled({4096}))));
+  CHECK(!folded(neg(filled({4097}))));
+  CHECK(folded(broadcast_to(g.constant(1.0), filled({4096}))));
+  CHECK(!folded(broadcast_to(g.constant(1.0), filled({4097}))));
+  // Work (Op::work): a sum reads its operand, a matmul adds m*k*n.
+  CHECK(folded(sum(filled({65535}))));
+  CHECK(!folded(sum(filled({65536}))));
+  const Expr a32 = g.constant(Tensor(DType::float64, {32, 32}));
+  CHECK(folded(matmul(a32, a32)));  // 3 * 1024 + 32 * 32 * 32 = 35,840
+  const Expr a40 = g.constant(Tensor(DType::float64, {40, 40}));
+  CHECK(!folded(matmul(a40, a40)));  // 3 * 1600 + 40 * 40 * 40 = 68,800
+  // Empty operands, huge results: never folded, nothing allocated.
+  const Expr wide = g.constant(Tensor(DType::float64, {20000, 0})), tall = g.constant(Tensor(DType::float64, {0, 20000}));
+  CHECK(!folded(matmul(wide, tall)));
+  const std::int64_t huge = std::int64_t{1} << 32;  // 2^64 elements: saturated, not overflowed
+  CHECK(!folded(matmul(g.constant(Tensor(DType::float64, {huge, 0})), g.constant(Tensor(DType::float64, {0, huge})))));
+}

@@ -25,8 +25,21 @@ namespace {
 
 using namespace symgraph;
 
+/// The command's caps on what `eval` computes (the library's EvalLimits
+/// cap nothing by default): enough for 10,000,000-element values through a
+/// chain of 20 ops, not for a matmul of 400,000,000 elements or of two
+/// 4000 x 4000 inputs.
+EvalLimits default_eval_limits() {
+  EvalLimits l;
+  l.max_value_elements = std::size_t{1} << 25;  // 33,554,432
+  l.max_total_elements = std::size_t{1} << 28;  // 268,435,456
+  l.max_work = std::size_t{1} << 32;            // 4,294,967,296
+  return l;
+}
+
 /// Where the graph comes from, how -e inputs are declared, the extensions
-/// to load first, and the caps on what the input may ask for.
+/// to load first, and the caps on what the input may ask for and what
+/// evaluating it may compute.
 struct Source {
   std::string file;
   std::vector<std::string> exprs;
@@ -34,16 +47,38 @@ struct Source {
   std::vector<std::string> loads;
   LoadLimits load_limits;
   ParseLimits parse_limits;
+  EvalLimits eval_limits = default_eval_limits();
 };
 
 /// A LimitError in the command's terms: the option that raises the cap
-/// (LoadLimits::max_nodes is --max-nodes).
+/// (LoadLimits::max_nodes is --max-nodes, EvalLimits::max_total_elements
+/// --max-eval-elements).
 Error limit_error(const std::string& prefix, const LimitError& e) {
-  std::string option = e.limit().substr(e.limit().find("::") + 2);
+  std::string option = "--" + e.limit().substr(e.limit().find("::") + 2);
   for (char& c : option)
     if (c == '_') c = '-';
-  return Error(prefix + e.problem() + " (--" + option + " is " + std::to_string(e.value()) +
+  // --max-total-elements is LoadLimits'.
+  if (e.limit() == "EvalLimits::max_total_elements") option = "--max-eval-elements";
+  if (e.limit() == "EvalLimits::max_work") option = "--max-eval-work";
+  return Error(prefix + e.problem() + " (" + option + " is " + std::to_string(e.value()) +
                "; raise it to accept larger input)");
+}
+
+/// The value of a --max-* option: a whole number from `least` to SIZE_MAX
+/// (a negative number, one too large, or 0 where it would refuse every
+/// graph is an error, never "no cap").
+std::size_t parse_cap(const std::string& option, const std::string& text, std::size_t least) {
+  const std::string range = std::to_string(least) + " to " + std::to_string(SIZE_MAX);
+  std::size_t value = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+  const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && r.ec == std::errc::result_out_of_range)
+    throw Error(option + " " + text + ": too large (at most " + std::to_string(SIZE_MAX) + ")");
+  if (!digits || r.ec != std::errc() || r.ptr != text.data() + text.size())
+    throw Error(option + " '" + text + "': expected a whole number from " + range);
+  if (value < least)
+    throw Error(option + " " + text + ": must be at least " + std::to_string(least));
+  return value;
 }
 
 /// A function: the graph's inputs (arguments, in order) and outputs.
@@ -352,8 +387,14 @@ int run_eval(const Source& src, const std::vector<std::string>& input_specs, con
   // compile() must not optimize again.
   CompileOptions options;
   options.pipeline = Pipeline::none();
+  options.limits = src.eval_limits;
   const Function f = compile(p.inputs, run_passes(all, passes), options);
-  const std::vector<Tensor> results = f(args);
+  std::vector<Tensor> results;
+  try {
+    results = f(args);
+  } catch (const LimitError& e) {
+    throw limit_error("", e);
+  }
   std::string out = "{\"outputs\": [";
   for (std::size_t i = 0; i < p.outputs.size(); ++i) out += (i ? ", " : "") + value_to_json(results[i]);
   out += "], \"grads\": {";
@@ -390,7 +431,7 @@ int symgraph::cli_main(int argc, char** argv) {
   std::string format = "json";
   std::vector<std::string> input_specs;
 
-  auto add_source = [&](CLI::App* cmd) {
+  auto add_source = [&](CLI::App* cmd, bool evaluates) {
     cmd->add_option("file", src.file, "JSON graph document, or - for standard input");
     cmd->add_option("-e,--expr", src.exprs,
                     "expression such as 'switch(x > 0, x, 0.1 * x)'; commas or repeated -e give several outputs")
@@ -404,8 +445,11 @@ int symgraph::cli_main(int argc, char** argv) {
     // Caps for untrusted input (docs/cli.md): each sets the LoadLimits and
     // ParseLimits member of its name; the defaults are the library's.
     CLI::App* limits = cmd->add_option_group("Limits", "caps on what the input may ask for (defaults: the library's)");
-    auto cap = [&](const std::string& option, const std::string& help, auto set) {
-      limits->add_option_function<std::size_t>(option, set, help)->type_name("N");
+    // Each value is a whole number; 0 only where it refuses less than everything.
+    auto cap = [&](const std::string& option, const std::string& help, auto set, std::size_t least = 1) {
+      limits->add_option_function<std::string>(
+                option, [option, set, least](const std::string& text) { set(parse_cap(option, text, least)); }, help)
+          ->type_name("N");
     };
     cap("--max-bytes", "bytes of a JSON document (1073741824) or of an -e expression (67108864)", [&](std::size_t v) {
       src.load_limits.max_bytes = v;
@@ -421,10 +465,25 @@ int symgraph::cli_main(int argc, char** argv) {
     });
     cap("--max-tensor-elements", "elements of one tensor value or JSON array (16777216)",
         [&](std::size_t v) { src.load_limits.max_tensor_elements = v; });
-    cap("--max-total-elements", "elements of a JSON document's tensor values together (67108864)",
-        [&](std::size_t v) { src.load_limits.max_total_elements = v; });
+    cap(
+        "--max-total-elements", "elements of a JSON document's tensor values together (67108864; 0: no tensor values)",
+        [&](std::size_t v) { src.load_limits.max_total_elements = v; }, 0);
     cap("--max-node-values", "JSON values in one node of a document, or in one --input value (33554432)",
         [&](std::size_t v) { src.load_limits.max_node_values = v; });
+    if (!evaluates) return;
+    CLI::App* eval_limits = cmd->add_option_group("Evaluation limits", "caps on what evaluating the graph computes");
+    auto eval_cap = [&](const std::string& option, const std::string& help, auto set) {
+      eval_limits
+          ->add_option_function<std::string>(
+              option, [option, set](const std::string& text) { set(parse_cap(option, text, 1)); }, help)
+          ->type_name("N");
+    };
+    eval_cap("--max-value-elements", "elements of any one value computed (33554432)",
+             [&](std::size_t v) { src.eval_limits.max_value_elements = v; });
+    eval_cap("--max-eval-elements", "elements of all values computed, together (268435456)",
+             [&](std::size_t v) { src.eval_limits.max_total_elements = v; });
+    eval_cap("--max-eval-work", "operations: elements each op reads and writes, plus matmul multiply-adds (4294967296)",
+             [&](std::size_t v) { src.eval_limits.max_work = v; });
   };
   auto add_format = [&](CLI::App* cmd) {
     cmd->add_option("--format", format, "output form of the graph: json (default), text or dot")
@@ -442,23 +501,23 @@ int symgraph::cli_main(int argc, char** argv) {
   };
 
   CLI::App* print = app.add_subcommand("print", "read a graph and print it");
-  add_source(print);
+  add_source(print, false);
   add_format(print);
 
   CLI::App* opt = app.add_subcommand("opt", "optimize a graph and print the result");
-  add_source(opt);
+  add_source(opt, false);
   add_format(opt);
   add_passes(opt);
 
   CLI::App* gradcmd =
       app.add_subcommand("grad", "print the gradient graph of the sum of the first output (then optimized)");
-  add_source(gradcmd);
+  add_source(gradcmd, false);
   add_format(gradcmd);
   add_passes(gradcmd);
   gradcmd->add_option("--wrt", wrt, "inputs to differentiate with respect to: x or x,y")->required();
 
   CLI::App* eval = app.add_subcommand("eval", "evaluate a graph on input values and print the outputs as JSON");
-  add_source(eval);
+  add_source(eval, true);
   eval->add_option("--input", input_specs,
                    "NAME=VALUE: a JSON number or nested array (shape from nesting), \"nan\", \"inf\", \"-inf\"")
       ->allow_extra_args(false);
