@@ -78,7 +78,7 @@ std::string values_str(const Tensor& t) {
   constexpr std::int64_t kMax = 16;
   std::string s = "[";
   for (std::int64_t i = 0; i < std::min(t.size(), kMax); ++i) s += (i ? ", " : "") + num(t.at(i));
-  if (t.size() > kMax) s += ", ... (" + std::to_string(t.size()) + " elements)";
+  if (t.size() > kMax) s += ", ... (" + count_str(static_cast<std::uint64_t>(t.size()), "element") + ")";
   return s + "]";
 }
 
@@ -344,9 +344,9 @@ GradCheckResult Checker::run() {
 
   std::string& s = r.report;
   s = std::string("gradient check ") + (r.passed ? "passed" : "FAILED") + ": " + std::to_string(r.failed) + " of " +
-      std::to_string(r.checked) + " coordinates out of tolerance at " + std::to_string(r.points) + " point(s), " +
-      std::to_string(r.skipped) + " skipped at kinks (" + std::string(dtype_name(dtype_)) + ": step " +
-      num(tol_.step) + ", rtol " + num(tol_.rtol) + ", atol " + num(tol_.atol) + ")\n";
+      count_str(r.checked, "coordinate") + " out of tolerance at " + count_str(r.points, "point") + ", " +
+      std::to_string(r.skipped) + " skipped at kinks (" + std::string(dtype_name(dtype_)) + ": step " + num(tol_.step) +
+      ", rtol " + num(tol_.rtol) + ", atol " + num(tol_.atol) + ")\n";
   s += "max abs error " + num(r.max_abs_error) + ", max rel error " + num(r.max_rel_error) + "\n";
   s += problems;
   if (worst_score >= 0) {

@@ -140,8 +140,9 @@ Sweep::Sweep(const std::vector<Expr>& outputs, const std::vector<Expr>& wrt, con
       throw Error("grad: while differentiating " + describe(y) + ": " + e.what());
     }
     if (contributions.size() != inputs.size())
-      throw Error("grad: the vjp rule of '" + y.op_name() + "' returned " + std::to_string(contributions.size()) +
-                  " cotangents for " + std::to_string(inputs.size()) + " inputs (" + describe(y) + ")");
+      throw Error("grad: the vjp rule of '" + y.op_name() + "' returned " +
+                  count_str(contributions.size(), "cotangent") + " for " + count_str(inputs.size(), "input") + " (" +
+                  describe(y) + ")");
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (!relevant[inputs[i]] || !contributions[i]) continue;
       const Expr& c = *contributions[i];

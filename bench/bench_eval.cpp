@@ -5,7 +5,14 @@
 //                         fresh outputs (new tensors per call) and reused outputs
 //   bench_eval --quick    fewer repetitions, op-by-op evaluation single-threaded
 //                         only (under a minute)
-//   bench_eval --json     the same as one JSON object
+//   bench_eval --json     the same as one JSON object: a row per measurement with
+//                         workload, dtype, threads, path, baseline (what ours is
+//                         measured against: eigen, eigen_select, hand_loop,
+//                         reference_evaluator, unfused_kernels, ...), ours_ms,
+//                         eigen_ms (the baseline's time, whatever it is), ratio,
+//                         and for relu_1e3 overhead_us (ours - baseline per call);
+//                         numbers to 9 significant digits
+//   bench_eval --only S   only the workloads whose name contains S
 //
 // Build it in the release preset: cmake --preset release && cmake --build
 // --preset release --target bench_eval && ./build/release/bench/bench_eval
@@ -337,6 +344,9 @@ template <class T> void forms(int reps, std::vector<Result>& results) {
   }
 }
 
+/// Per-call overhead of a small workload: ours minus the baseline, in us.
+double overhead_us(const Result& r) { return (r.ours_ms - r.eigen_ms) * 1000; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -379,10 +389,14 @@ int main(int argc, char** argv) {
                 static_cast<long long>(n), reps, all, load_before.c_str(), load_after.c_str());
     for (std::size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
-      std::printf("%s\n  {\"workload\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"path\": \"%s\", \"baseline\": \"%s\", "
-                  "\"ours_ms\": %.4f, \"eigen_ms\": %.4f, \"ratio\": %.3f}",
-                  i ? "," : "", r.workload.c_str(), r.dtype.c_str(), r.threads, r.path.c_str(), r.baseline.c_str(),
-                  r.ours_ms, r.eigen_ms, r.ours_ms / r.eigen_ms);
+      // Significant digits, not decimals: relu_1e3 takes well under a microsecond.
+      std::printf(
+          "%s\n  {\"workload\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, \"path\": \"%s\", \"baseline\": \"%s\", "
+          "\"ours_ms\": %.9g, \"eigen_ms\": %.9g, \"ratio\": %.9g",
+          i ? "," : "", r.workload.c_str(), r.dtype.c_str(), r.threads, r.path.c_str(), r.baseline.c_str(), r.ours_ms,
+          r.eigen_ms, r.ours_ms / r.eigen_ms);
+      if (r.workload == "relu_1e3") std::printf(", \"overhead_us\": %.9g", overhead_us(r));
+      std::printf("}");
     }
     std::printf("\n]}\n");
     return 0;
@@ -395,7 +409,7 @@ int main(int argc, char** argv) {
   for (const Result& r : results) {
     std::printf("%-22s %-8s %3d %-7s %-20s %11.4f %11.4f %7.3f", r.workload.c_str(), r.dtype.c_str(), r.threads,
                 r.path.c_str(), r.baseline.c_str(), r.ours_ms, r.eigen_ms, r.ours_ms / r.eigen_ms);
-    if (r.workload == "relu_1e3") std::printf("   overhead %.2f us/call", (r.ours_ms - r.eigen_ms) * 1000);
+    if (r.workload == "relu_1e3") std::printf("   overhead %.2f us/call", overhead_us(r));
     std::printf("\n");
   }
   std::printf("\nratio = ours / baseline (below 1: symgraph is faster). chain25_vs_op_by_op: baseline is op-by-op "

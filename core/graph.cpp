@@ -192,7 +192,8 @@ const Node& Expr::node() const {
 Expr Expr::input(std::size_t i) const {
   const Node& n = node();
   if (i >= n.inputs.size())
-    throw Error(n.op->name() + ": has " + std::to_string(n.inputs.size()) + " inputs, asked for input " + std::to_string(i));
+    throw Error(n.op->name() + ": has " + count_str(n.inputs.size(), "input") + ", asked for input " +
+                std::to_string(i));
   return Expr(graph_, n.inputs[i]);
 }
 

@@ -12,7 +12,7 @@ std::shared_ptr<std::byte[]> allocate(std::size_t bytes) {
   // Tensor::uninitialized leaves the pages untouched.
   const std::size_t rounded = ((bytes + 63) / 64) * 64 + 64;
   void* p = std::aligned_alloc(64, rounded);
-  if (!p) throw Error("Tensor: cannot allocate " + std::to_string(bytes) + " bytes");
+  if (!p) throw Error("Tensor: cannot allocate " + count_str(bytes, "byte"));
   return std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
 }
 

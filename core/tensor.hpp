@@ -115,8 +115,8 @@ class Tensor {
 template <class T> Tensor Tensor::from_vector(const std::vector<T>& values, Shape shape) {
   Tensor t(dtype_of<T>(), std::move(shape));
   if (static_cast<std::int64_t>(values.size()) != t.size())
-    throw Error("Tensor::from_vector: " + std::to_string(values.size()) +
-                " values do not fill shape " + shape_str(t.shape()));
+    throw Error("Tensor::from_vector: " + count_str(values.size(), "value") + " do not fill shape " +
+                shape_str(t.shape()));
   for (std::size_t i = 0; i < values.size(); ++i) t.data<T>()[i] = values[i];
   return t;
 }

@@ -31,6 +31,19 @@ std::size_t dtype_size(DType t) {
   return 1;
 }
 
+std::string count_str(std::uint64_t n, std::string_view singular, std::string_view plural) {
+  std::string s = std::to_string(n) + " ";
+  if (n == 1) {
+    s += singular;
+  } else if (plural.empty()) {
+    s += singular;
+    s += 's';
+  } else {
+    s += plural;
+  }
+  return s;
+}
+
 std::string shape_str(const Shape& s) {
   std::string out = "[";
   for (std::size_t i = 0; i < s.size(); ++i) {

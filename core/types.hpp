@@ -65,4 +65,8 @@ struct TensorType {
 /// "float64[3, ?]".
 std::string type_str(const TensorType& t);
 
+/// A count and its noun for messages: "1 level", "3 levels". The plural is
+/// the singular with an "s" unless given ("1 pass", "2 passes").
+std::string count_str(std::uint64_t n, std::string_view singular, std::string_view plural = {});
+
 }  // namespace symgraph

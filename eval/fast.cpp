@@ -592,9 +592,8 @@ std::string FastProgram::describe() const {
     const Group& g = groups_[s.index];
     std::string names;
     for (auto m : g.members) names += (names.empty() ? "" : " ") + nodes_[m].op->name();
-    out += "fused[" + std::to_string(g.members.size()) + " ops in " + std::to_string(g.code.size()) +
-           " passes: " + names + "] reads " +
-           std::to_string(g.leaves.size()) + ", writes " + std::to_string(g.stores.size());
+    out += "fused[" + count_str(g.members.size(), "op") + " in " + count_str(g.code.size(), "pass", "passes") + ": " +
+           names + "] reads " + std::to_string(g.leaves.size()) + ", writes " + std::to_string(g.stores.size());
     if (!g.sinks.empty()) out += ", sums " + std::to_string(g.sinks.size());
     out += "\n";
   }

@@ -197,7 +197,7 @@ void Function::check_args(const std::vector<Tensor>& args) const {
   if (args.size() != input_names_.size()) {
     std::string names;
     for (std::size_t i = 0; i < input_names_.size(); ++i) names += (i ? ", " : "") + input_names_[i];
-    throw Error("function expects " + std::to_string(input_names_.size()) + " argument(s) (" + names + "), got " +
+    throw Error("function expects " + count_str(input_names_.size(), "argument") + " (" + names + "), got " +
                 std::to_string(args.size()));
   }
   for (std::size_t i = 0; i < args.size(); ++i) {

@@ -131,7 +131,7 @@ inline void check_same_graph(const std::string& who, const std::vector<Expr>& in
   const NodeOrder a = order_nodes(who, inputs_a, outputs_a);
   const NodeOrder b = order_nodes(who, inputs_b, outputs_b);
   if (a.size() != b.size())
-    throw Violation(who + ": " + std::to_string(a.size()) + " nodes became " + std::to_string(b.size()));
+    throw Violation(who + ": " + count_str(a.size(), "node") + " became " + std::to_string(b.size()));
   for (std::size_t k = 0; k < a.size(); ++k) {
     const Node& x = a.store().node(a.nodes()[k]);
     const Node& y = b.store().node(b.nodes()[k]);
@@ -215,7 +215,7 @@ inline void check_graph_and_uses(const std::vector<Expr>& inputs, const std::vec
     check_message("grad", e);
     return;
   }
-  if (grads.size() != wrt.size()) throw Violation("grad returned " + std::to_string(grads.size()) + " gradients");
+  if (grads.size() != wrt.size()) throw Violation("grad returned " + count_str(grads.size(), "gradient"));
   for (std::size_t i = 0; i < wrt.size(); ++i)
     if (grads[i].type() != wrt[i].type())
       throw Violation("the gradient with respect to input " + std::to_string(i) + " (" + type_str(wrt[i].type()) +
@@ -271,8 +271,8 @@ inline void check_expression(std::string_view text) {
     if (m.rfind("column ", 0) != 0) throw Violation("parse_expressions: an error without a column: " + excerpt(m));
     while (i < m.size() && m[i] >= '0' && m[i] <= '9' && col <= text.size() + 1) col = col * 10 + (m[i++] - '0');
     if (col < 1 || col > text.size() + 1 || m.compare(i, 2, ": ") != 0)
-      throw Violation("parse_expressions: the column is not in the text (" + std::to_string(text.size()) +
-                      " bytes): " + excerpt(m));
+      throw Violation("parse_expressions: the column is not in the text (" + count_str(text.size(), "byte") +
+                      "): " + excerpt(m));
     return;
   }
   if (outputs.empty()) throw Violation("parse_expressions: no output and no error");

@@ -323,12 +323,15 @@ std::string write_document(const NodeOrder& order) {
 /// A JSON number as read: the integer when it was written as one, and the
 /// correctly rounded float64 and float32 values of its text.
 struct JNumber {
-  bool integer = false;  // an integer token that fits int64
   std::int64_t i = 0;
   double d = 0;
   float f = 0;
+  bool integer = false;     // an integer token that fits int64
   bool d_overflow = false;  // the text's magnitude is beyond the largest float64
   bool f_overflow = false;  // ... float32
+  /// The text of an integer token beyond int64 (rare), so that messages
+  /// quote it as written and say it is out of range; cut when long.
+  std::unique_ptr<std::string> big;
 };
 
 struct JValue;
@@ -357,6 +360,7 @@ std::string describe(const JValue& v) {
     case 2: {
       const JNumber& n = std::get<JNumber>(v.v);
       if (n.integer) return "the integer " + std::to_string(n.i);
+      if (n.big) return "the integer " + *n.big;
       std::string s;
       append_real(s, n.d);
       return "the number " + s;
@@ -397,10 +401,20 @@ class TreeBuilder {
     JNumber n;  // an integer beyond int64: only usable as a float
     n.d = static_cast<double>(u);
     n.f = static_cast<float>(u);
-    return scalar(JValue{n});
+    n.big = std::make_unique<std::string>(std::to_string(u));
+    return scalar(JValue{std::move(n)});
   }
   bool number_float(number_float_t val, const string_t& text) {
     JNumber n;
+    // An integer token beyond the 64-bit integers arrives here too.
+    const std::size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
+    if (text.size() > sign && text.find_first_not_of("0123456789", sign) == std::string::npos) {
+      constexpr std::size_t kShown = 40;
+      std::string shown_text = text;
+      if (text.size() > kShown)
+        shown_text = text.substr(0, kShown - 10) + "... (" + count_str(text.size() - sign, "digit") + ")";
+      n.big = std::make_unique<std::string>(std::move(shown_text));
+    }
     const char* first = text.data();
     const char* last = first + text.size();
     // From the text, so that float32 values are rounded once (reading a
@@ -420,7 +434,7 @@ class TreeBuilder {
         n.f = std::copysign(0.0f, static_cast<float>(val));
       }
     }
-    return scalar(JValue{n});
+    return scalar(JValue{std::move(n)});
   }
   bool string(string_t& s) { return scalar(JValue{std::move(s)}); }
   bool binary(binary_t&) { return fail("binary values are not JSON"); }
@@ -474,7 +488,7 @@ class TreeBuilder {
 
   bool open(JValue v) {
     if (stack_.size() + 1 > limits_.max_depth)
-      return fail_limit("nested deeper than " + std::to_string(limits_.max_depth) + " levels", "LoadLimits::max_depth",
+      return fail_limit("nested deeper than " + count_str(limits_.max_depth, "level"), "LoadLimits::max_depth",
                         limits_.max_depth);
     if (!count_value()) return false;
     const bool nodes = on_node && stack_.size() == 1 && std::holds_alternative<JArray>(v.v) &&
@@ -497,7 +511,7 @@ class TreeBuilder {
     const bool in_node = stack_.size() >= 2 && stack_[1].streams_nodes;
     std::size_t& n = in_node ? node_values_ : other_values_;
     if (++n <= limits_.max_node_values) return true;
-    return fail_limit("more than " + std::to_string(limits_.max_node_values) + " JSON values in " +
+    return fail_limit("more than " + count_str(limits_.max_node_values, "JSON value") + " in " +
                           (in_node ? "one node" : on_node ? "the document outside its nodes" : "the value"),
                       "LoadLimits::max_node_values", limits_.max_node_values);
   }
@@ -508,7 +522,7 @@ class TreeBuilder {
     n.i = i;
     n.d = minus_zero ? -0.0 : static_cast<double>(i);
     n.f = minus_zero ? -0.0f : static_cast<float>(i);
-    return scalar(JValue{n});
+    return scalar(JValue{std::move(n)});
   }
 
   bool deliver(JValue v) {
@@ -525,14 +539,14 @@ class TreeBuilder {
     auto& items = std::get<JArray>(f.value.v);
     if (f.streams_nodes) {
       if (f.count >= limits_.max_nodes)
-        return fail_limit("more than " + std::to_string(limits_.max_nodes) + " nodes", "LoadLimits::max_nodes",
+        return fail_limit("more than " + count_str(limits_.max_nodes, "node"), "LoadLimits::max_nodes",
                           limits_.max_nodes);
       node_values_ = 0;
       on_node(std::move(v), f.count++);
       return true;
     }
     if (items.size() >= limits_.max_tensor_elements)
-      return fail_limit("an array with more than " + std::to_string(limits_.max_tensor_elements) + " elements",
+      return fail_limit("an array with more than " + count_str(limits_.max_tensor_elements, "element"),
                         "LoadLimits::max_tensor_elements", limits_.max_tensor_elements);
     items.push_back(std::move(v));
     ++f.count;
@@ -633,9 +647,12 @@ const std::string& as_string(const JValue& v, const At& at) {
   fail_at(at, "expected a string, got " + describe(v));
 }
 
+constexpr const char* kInt64Range = "from -9223372036854775808 to 9223372036854775807";
+
 std::int64_t as_integer(const JValue& v, const At& at) {
   if (auto* n = std::get_if<JNumber>(&v.v)) {
     if (n->integer) return n->i;
+    if (n->big) fail_at(at, describe(v) + " is out of range (an integer here is " + kInt64Range + ")");
     if (!n->d_overflow && std::nearbyint(n->d) == n->d && std::fabs(n->d) < 9.2e18)
       fail_at(at, "expected an integer, got " + describe(v) + " (write integers without a fraction or exponent)");
   }
@@ -643,6 +660,9 @@ std::int64_t as_integer(const JValue& v, const At& at) {
 }
 
 std::int64_t as_index(const JValue& v, const At& at) {
+  if (auto* n = std::get_if<JNumber>(&v.v); n && n->big)
+    fail_at(at, (*n->big)[0] == '-' ? "expected a non-negative integer, got " + describe(v)
+                                    : describe(v) + " is out of range (at most 9223372036854775807)");
   const std::int64_t i = as_integer(v, at);
   if (i < 0) fail_at(at, "expected a non-negative integer, got " + std::to_string(i));
   return i;
@@ -698,7 +718,7 @@ std::int64_t checked_elements(const Shape& shape, const LoadLimits& limits, cons
   for (auto d : shape) {
     const auto u = static_cast<std::uint64_t>(d);
     if (u > max || n > max / u)
-      throw LimitError(at.str() + ": shape " + shape_str(shape) + " has more than " + std::to_string(max) + " elements",
+      throw LimitError(at.str() + ": shape " + shape_str(shape) + " has more than " + count_str(max, "element"),
                        "LoadLimits::max_tensor_elements", limits.max_tensor_elements);
     n *= u;
   }
@@ -710,8 +730,9 @@ std::int64_t checked_elements(const Shape& shape, const LoadLimits& limits, cons
 void add_elements(std::size_t& total, std::int64_t n, const LoadLimits& limits, const At& at) {
   const auto u = static_cast<std::size_t>(n);
   if (u > limits.max_total_elements || total > limits.max_total_elements - u)
-    throw LimitError(at.str() + ": with this value's " + std::to_string(u) + " elements, the tensor values have more than " +
-                         std::to_string(limits.max_total_elements) + " elements together",
+    throw LimitError(at.str() + ": with this value's " + count_str(u, "element") +
+                         ", the tensor values have more than " + count_str(limits.max_total_elements, "element") +
+                         " together",
                      "LoadLimits::max_total_elements", limits.max_total_elements);
   total += u;
 }
@@ -747,7 +768,7 @@ Tensor read_flat_value(const JValue& v, const At& at, const LoadLimits& limits, 
   add_elements(total, n, limits, path);
   const JArray& data = as_array(required(o, "data", path, "the elements in row-major order"), At(path, ".data"));
   if (static_cast<std::int64_t>(data.size()) != n)
-    fail_at(At(path, ".data"), "has " + std::to_string(data.size()) + " elements, but shape " + shape_str(shape) +
+    fail_at(At(path, ".data"), "has " + count_str(data.size(), "element") + ", but shape " + shape_str(shape) +
                                    " needs " + std::to_string(n));
   Tensor t(dtype, shape);
   for (std::int64_t i = 0; i < n; ++i)
@@ -806,9 +827,9 @@ constexpr std::size_t kMessageBytes = 1000;
 
 void check_bytes(std::string_view text, const LoadLimits& limits, const char* what) {
   if (text.size() > limits.max_bytes)
-    throw LimitError(std::string(what) + " is " + std::to_string(text.size()) + " bytes, more than " +
-                         std::to_string(limits.max_bytes),
-                     "LoadLimits::max_bytes", limits.max_bytes);
+    throw LimitError(
+        std::string(what) + " is " + count_str(text.size(), "byte") + ", more than " + std::to_string(limits.max_bytes),
+        "LoadLimits::max_bytes", limits.max_bytes);
 }
 
 /// Reads a tensor value (see value_from_json).
@@ -852,13 +873,14 @@ Tensor read_value(std::string_view text, DType dtype, std::string_view what, con
         fail_at(here(), "ragged array: expected a scalar at depth " + std::to_string(depth) +
                                              " (shape " + shape_str(shape) + "), got an array");
       if (static_cast<std::int64_t>(a->size()) != shape[depth])
-        fail_at(here(), "ragged array: has " + std::to_string(a->size()) + " elements, expected " +
-                                             std::to_string(shape[depth]) + " (shape " + shape_str(shape) + ")");
+        fail_at(here(), "ragged array: has " + count_str(a->size(), "element") + ", expected " +
+                            std::to_string(shape[depth]) + " (shape " + shape_str(shape) + ")");
       stack.push_back({a, 0});
     } else {
       if (depth != shape.size())
-        fail_at(here(), "ragged array: expected an array of " + std::to_string(shape[depth]) +
-                                             " elements (shape " + shape_str(shape) + "), got " + describe(v));
+        fail_at(here(), "ragged array: expected an array of " +
+                            count_str(static_cast<std::uint64_t>(shape[depth]), "element") + " (shape " +
+                            shape_str(shape) + "), got " + describe(v));
       read_element(v, t, flat++, here());
     }
   };

@@ -172,7 +172,7 @@ class Parser {
       : graph_(graph), lexer_(text), inputs_(inputs), limits_(limits), start_size_(graph.size()) {
     if (text.size() > limits.max_bytes)
       throw LimitError("column " + std::to_string(limits.max_bytes + 1) + ": the text is " +
-                           std::to_string(text.size()) + " bytes, more than " + std::to_string(limits.max_bytes),
+                           count_str(text.size(), "byte") + ", more than " + std::to_string(limits.max_bytes),
                        "ParseLimits::max_bytes", limits.max_bytes);
   }
 
@@ -285,15 +285,15 @@ class Parser {
   /// A parenthesis, call or unary minus opens at `col`.
   void open(std::size_t col) {
     if (++depth_ > limits_.max_depth)
-      throw LimitError("column " + std::to_string(col) + ": nested deeper than " + std::to_string(limits_.max_depth) +
-                           " levels",
-                       "ParseLimits::max_depth", limits_.max_depth);
+      throw LimitError(
+          "column " + std::to_string(col) + ": nested deeper than " + count_str(limits_.max_depth, "level"),
+          "ParseLimits::max_depth", limits_.max_depth);
   }
 
   /// After building nodes for the text at `col`.
   void count_nodes(std::size_t col) {
     if (graph_.size() - start_size_ > limits_.max_nodes)
-      throw LimitError("column " + std::to_string(col) + ": more than " + std::to_string(limits_.max_nodes) + " nodes",
+      throw LimitError("column " + std::to_string(col) + ": more than " + count_str(limits_.max_nodes, "node"),
                        "ParseLimits::max_nodes", limits_.max_nodes);
   }
 

@@ -179,7 +179,7 @@ int CompiledPattern::compile(const Pattern& p) {
       n.op = &op_named(pn.name);
       const int arity = static_cast<int>(pn.operands.size());
       if (arity < n.op->min_inputs() || (n.op->max_inputs() >= 0 && arity > n.op->max_inputs()))
-        throw Error("pattern " + p.str() + ": op '" + pn.name + "' cannot have " + std::to_string(arity) + " operands");
+        throw Error("pattern " + p.str() + ": op '" + pn.name + "' cannot have " + count_str(arity, "operand"));
       for (const auto& [key, a] : pn.attrs) {
         PNode::Attr attr{key, a.literal, -1};
         if (!a.literal) attr.slot = slot_of(false, a.hole);

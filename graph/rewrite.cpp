@@ -231,7 +231,7 @@ class Engine {
     std::string most;
     for (std::size_t k = 0; k < std::min<std::size_t>(3, order.size()) && fired_[order[k]] > 0; ++k)
       most += (k ? ", " : "") + std::string("'") + rules_[order[k]].rule->name() + "' (" +
-              std::to_string(fired_[order[k]]) + " times)";
+              count_str(fired_[order[k]], "time") + ")";
     return Error("rewrite: no fixed point after " + std::to_string(rewrites_) +
                  " rewrites (the limit for this graph); the rules that fired most: " + most +
                  ". Rules that undo each other, or that keep matching their own results, never stop.");

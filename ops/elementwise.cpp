@@ -50,8 +50,7 @@ std::vector<std::optional<Expr>> ElementwiseOp::vjp(const Expr& y, const Expr& g
   const MaskedCotangent mg = peel_mask(g);
   std::vector<std::optional<Expr>> out = partials(y, mg.value);
   if (out.size() != y.num_inputs())
-    fail("partials() returned " + std::to_string(out.size()) + " cotangents for " + std::to_string(y.num_inputs()) +
-         " operands");
+    fail("partials() returned " + count_str(out.size(), "cotangent") + " for " + count_str(y.num_inputs(), "operand"));
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (!out[i]) continue;
     Expr p = apply_mask(*out[i], mg.mask);

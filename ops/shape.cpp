@@ -168,8 +168,9 @@ struct Reshape final : Op {
     for (auto d : shape)
       if (d < 0) fail("target shape " + shape_str(shape) + " must have known, non-negative sizes");
     if (is_concrete(in[0].shape) && num_elements(in[0].shape) != num_elements(shape))
-      fail("cannot reshape " + type_str(in[0]) + " (" + std::to_string(num_elements(in[0].shape)) +
-           " elements) to " + shape_str(shape) + " (" + std::to_string(num_elements(shape)) + " elements)");
+      fail("cannot reshape " + type_str(in[0]) + " (" +
+           count_str(static_cast<std::uint64_t>(num_elements(in[0].shape)), "element") + ") to " + shape_str(shape) +
+           " (" + count_str(static_cast<std::uint64_t>(num_elements(shape)), "element") + ")");
     return {in[0].dtype, shape};
   }
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override { copy_data(*in[0], out); }

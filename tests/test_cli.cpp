@@ -366,10 +366,11 @@ TEST_CASE("limits: the --max-* options cap what the input may ask for; errors na
   check_ok(run_cli({"print", "-e", "x + y", "--max-nodes", "3"}));
   check_error(run_cli({"print", "-e", "x + y", "--max-nodes", "2"}),
               "error: column 3: more than 2 nodes (--max-nodes is 2" + note);
-  check_error(run_cli({"print", "-e", "x", "-e", "x + y", "--max-nodes", "1"}), "error: -e #2: column 3: more than 1 nodes");
+  check_error(run_cli({"print", "-e", "x", "-e", "x + y", "--max-nodes", "1"}),
+              "error: -e #2: column 3: more than 1 node");
   check_ok(run_cli({"print", "-e", "abs(abs(x))", "--max-depth", "2"}));
   check_error(run_cli({"print", "-e", "abs(abs(x))", "--max-depth", "1"}),
-              "error: column 5: nested deeper than 1 levels (--max-depth is 1" + note);
+              "error: column 5: nested deeper than 1 level (--max-depth is 1" + note);
   check_error(run_cli({"print", "-e", "x + y", "--max-bytes", "4"}),
               "error: column 5: the text is 5 bytes, more than 4 (--max-bytes is 4" + note);
 
@@ -378,7 +379,7 @@ TEST_CASE("limits: the --max-* options cap what the input may ask for; errors na
   check_error(run_cli({"eval", "-e", "x", "--input", "x=[1, 2, 3]", "--max-tensor-elements", "2"}),
               "error: --input x: [2]: an array with more than 2 elements (--max-tensor-elements is 2" + note);
   check_error(run_cli({"eval", "-e", "x", "--input", "x=[[1]]", "--max-depth", "1"}),
-              "error: --input x: [0]: nested deeper than 1 levels (--max-depth is 1" + note);
+              "error: --input x: [0]: nested deeper than 1 level (--max-depth is 1" + note);
 
   const Result help = run_cli({"print", "--help"});
   for (const char* option : {"--max-bytes", "--max-nodes", "--max-depth", "--max-tensor-elements", "--max-total-elements",
@@ -552,4 +553,92 @@ TEST_CASE("the walkthroughs in docs/cli.md and README.md run as written") {
     }
   }
   CHECK(examples >= 14);
+}
+
+TEST_CASE("--passes '' is an error that says how to run no passes") {
+  for (const std::string cmd : {"opt", "grad", "eval"}) {
+    CAPTURE(cmd);
+    std::vector<std::string> args = {cmd, "-e", "x * 2"};
+    if (cmd == "grad") args.insert(args.end(), {"--wrt", "x"});
+    if (cmd == "eval") args.insert(args.end(), {"--input", "x=1"});
+    for (const std::string empty : {"", " "}) {
+      std::vector<std::string> with = args;
+      with.insert(with.end(), {"--passes", empty});
+      check_error(run_cli(with), "--passes '" + empty +
+                                     "': no pass named (--passes none runs no passes; leave --passes out for the "
+                                     "standard pipeline)");
+    }
+  }
+  // What it points to: none runs nothing, the default runs the standard pipeline.
+  Result r = run_cli({"opt", "-e", "x * 2", "--passes", "none", "--format", "text"});
+  check_ok(r);
+  CHECK(r.out.find("mul [id 2]") == 0);
+  r = run_cli({"opt", "-e", "x * 2", "--format", "text"});
+  check_ok(r);
+  CHECK(r.out.find("scale(factor=2)") == 0);
+}
+
+TEST_CASE("eval --input and --grad: input names that contain '=' or ','") {
+  // A JSON document may name its inputs anything; an expression cannot.
+  Graph g;
+  const Expr ab = g.input("a=b", DType::float64, {});
+  const Expr a = g.input("a", DType::float64, {});
+  const Expr xy = g.input("x,y", DType::float64, {});
+  const Expr x = g.input("x", DType::float64, {});
+  const TempFile file(to_json({ab, a, xy, x}, {(ab - a) * xy * x}));
+  const auto eval = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = {"eval", file.path};
+    args.insert(args.end(), more.begin(), more.end());
+    return run_cli(args);
+  };
+  // The longest part before an '=' that names an input is the name:
+  // (7 - 5) * 3 * 2 = 12; d/d(a=b) = 6, d/da = -6, d/d(x,y) = 4, d/dx = 6.
+  Result r =
+      eval({"--input", "a=b=7", "--input", "a=5", "--input", "x,y=3", "--input", "x=2", "--grad", "a=b,a,x,y,x"});
+  check_ok(r);
+  CHECK(r.out ==
+        "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [], \"data\": 12.0}], \"grads\": {"
+        "\"a=b\": {\"dtype\": \"float64\", \"shape\": [], \"data\": 6.0}, "
+        "\"a\": {\"dtype\": \"float64\", \"shape\": [], \"data\": -6.0}, "
+        "\"x,y\": {\"dtype\": \"float64\", \"shape\": [], \"data\": 4.0}, "
+        "\"x\": {\"dtype\": \"float64\", \"shape\": [], \"data\": 6.0}}}\n");
+  // Given in another order, the same.
+  const Result again =
+      eval({"--input", "x=2", "--input", "x,y=3", "--input", "a=5", "--input", "a=b=7", "--grad", "a=b,a,x,y,x"});
+  check_ok(again);
+  CHECK(again.out == r.out);
+  // When no part names an input, the name ends at the first '=' (or ','),
+  // and the error names it.
+  check_error(eval({"--input", "c=d=1"}), "--input c: the graph has no input named 'c' (its inputs: a=b, a, x,y, x)");
+  check_error(eval({"--input", "a=b=7", "--input", "a=5", "--input", "x,y=3", "--input", "x=2", "--grad", "z,w"}),
+              "--grad z: the graph has no input named 'z'");
+  check_error(eval({"--input", "a=[1=2]"}), "--input a: not valid JSON");
+  check_error(eval({"--input", "a=b=7", "--input", "a=b=8"}), "--input a=b: given twice");
+  // An expression's names have no '=': the first one ends the name.
+  r = run_cli({"eval", "-e", "x * 2", "--input", "x=[1=2]"});
+  check_error(r, "--input x: not valid JSON");
+}
+
+TEST_CASE("integers beyond 64 bits: quoted as written, out of range") {
+  check_error(run_cli({"print", "-e", "x", "--var", "x:float64[99999999999999999999]"}),
+              "--var 'x:float64[99999999999999999999]': dimension 99999999999999999999 is out of range (at most "
+              "9223372036854775807)");
+  const std::string doc =
+      R"({"format": "symgraph", "version": 1, "inputs": [18446744073709551615], "outputs": [18446744073709551615], )"
+      R"("nodes": [{"id": 18446744073709551615, "op": "input", "name": "x", "inputs": [], "dtype": "float64", )"
+      R"("shape": [9223372036854775808]}]})";
+  check_error(run_cli({"print", "-"}, doc),
+              "error: <stdin>: nodes[0].id: the integer 18446744073709551615 is out of range (at most "
+              "9223372036854775807)\n");
+  // Within int64 the id is fine, the size is next.
+  std::string fixed = doc;
+  for (std::size_t at; (at = fixed.find("18446744073709551615")) != std::string::npos;) fixed.replace(at, 20, "0");
+  check_error(run_cli({"print", "-"}, fixed),
+              "error: <stdin>: nodes[0].shape[0]: the integer 9223372036854775808 is out of range (at most "
+              "9223372036854775807)\n");
+  // In a value, such an integer is a number like any other.
+  const Result r = run_cli({"eval", "-e", "x", "--input", "x=18446744073709551615"});
+  check_ok(r);
+  CHECK(r.out ==
+        "{\"outputs\": [{\"dtype\": \"float64\", \"shape\": [], \"data\": 18446744073709551616.0}], \"grads\": {}}\n");
 }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "elu.hpp"
 #include "harness.hpp"
 #include "softplus.hpp"
 
@@ -192,6 +193,53 @@ TEST_CASE("JSON round trip: the same graph, the same values") {
     check_same(after[0], before[0]);
     check_same(after[1], before[1]);
   }
+}
+
+// examples/custom_op/elu.cpp, the guide's op with an attribute: the kernel
+// and the VJP read alpha from the node.
+TEST_CASE_TEMPLATE("elu: the kernel and the gradient read the attribute", T, float, double) {
+  const DType dt = std::is_same_v<T, float> ? DType::float32 : DType::float64;
+  const std::vector<double> xs = {-inf, -1000.0, -3.0, -1.0, -1e-3, -0.0, 0.0, 1e-3, 0.5, 3.0, inf};
+  for (const double alpha : {0.5, 2.0, -1.5}) {
+    CAPTURE(alpha);
+    Graph g;
+    const Expr x = g.input("x", dt, {kSymbolic});
+    const Expr y = example::elu(x, alpha);
+    CHECK(y.attrs().get<double>("alpha") == alpha);
+    const Expr dy = grad(sum(y), {x})[0];
+    const Tensor in = tensor(xs, {}, dt);
+    const std::vector<Tensor> ref = compile_reference({x}, {y, dy})({in});
+    CompileOptions as_written;
+    as_written.pipeline = Pipeline::none();
+    const std::vector<Tensor> fast = compile({x}, {y, dy}, as_written)({in});
+    check_same(fast[0], ref[0]);
+    check_same(fast[1], ref[1]);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      CAPTURE(xs[i]);
+      // Oracles in long double: x, alpha * expm1(x); 1, alpha * exp(x).
+      const long double v = static_cast<T>(xs[i]), a = static_cast<T>(alpha);
+      const T want = static_cast<T>(v > 0 ? v : a * std::expm1(v));
+      const T dwant = static_cast<T>(v > 0 ? 1.0L : a * std::exp(v));
+      CHECK(ulp_distance(ref[0].data<T>()[i], want) <= 2);
+      CHECK(ulp_distance(ref[1].data<T>()[i], dwant) <= 2);
+    }
+    const GradCheckResult r = verify_grad([alpha](const std::vector<Expr>& v) { return example::elu(v[0], alpha); },
+                                          {tensor({-3.0, -0.5, -0.125, 0.25, 2.5}, {}, dt)});
+    CHECK(r.passed);
+    // The attribute goes through JSON, and the loaded node computes the same.
+    const LoadedGraph back = from_json(to_json({x}, {y, dy}));
+    CHECK(back.outputs[0].attrs().get<double>("alpha") == alpha);
+    const std::vector<Tensor> again = compile_reference(back.inputs, back.outputs)({in});
+    check_same(again[0], ref[0]);
+    check_same(again[1], ref[1]);
+  }
+  // Two slopes, two nodes; an elu without its attribute is refused.
+  Graph g;
+  const Expr x = g.input("x", dt, {3});
+  CHECK(!example::elu(x, 0.5).is(example::elu(x, 0.25)));
+  CHECK(example::elu(x, 0.5).is(example::elu(x, 0.5)));
+  CHECK(error_of([&] { apply("elu", {x}); }).find("missing attribute \"alpha\" (a number) of op elu") !=
+        std::string::npos);
 }
 
 TEST_CASE("text and DOT name the op") {

@@ -89,7 +89,10 @@ TEST_CASE("call-time checks: arity, dtype, declared shape, and run-time broadcas
   Expr y = g.input("y", DType::float64, {kSymbolic});
   Expr m = g.input("m", DType::float64, {2, kSymbolic});
   Function f = compile({x, y}, {x + y});
-  CHECK(error_of([&] { f({tensor({1.0})}); }) == "function expects 2 argument(s) (x, y), got 1");
+  CHECK(error_of([&] { f({tensor({1.0})}); }) == "function expects 2 arguments (x, y), got 1");
+  CHECK(error_of([&] {
+          compile({x}, {-x})({tensor({1.0}), tensor({2.0})});
+        }) == "function expects 1 argument (x), got 2");
   CHECK(error_of([&] { f({tensor({1.0}, {1}), tensor({1.0}, {1}, DType::float32)}); }) ==
         "argument 1 ('y'): expected float64[?], got float32[1] (wrong dtype)");
   CHECK(error_of([&] { f({tensor({1, 2}, {1, 2}), tensor({1.0})}); }).find("wrong rank") != std::string::npos);

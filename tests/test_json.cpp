@@ -369,6 +369,10 @@ std::string doc(const std::string& nodes, const std::string& inputs = "[0]", con
 }
 
 const std::string X = R"({"id": 0, "op": "input", "name": "x", "inputs": [], "dtype": "float64", "shape": [null]})";
+/// An input node with this id.
+std::string input_with_id(const std::string& id) {
+  return R"({"id": )" + id + R"(, "op": "input", "name": "x", "inputs": [], "dtype": "float64", "shape": []})";
+}
 
 std::string node(const std::string& id, const std::string& op, const std::string& inputs,
                  const std::string& rest = R"("dtype": "float64", "shape": [null])") {
@@ -388,7 +392,8 @@ TEST_CASE("malformed documents: each error says what and where") {
     std::string error;  // the whole message, or a part of it
   };
   const std::vector<Case> cases = {
-      {"", "not valid JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected end of input"},
+      {"",
+       "not valid JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected end of input"},
       {"{\"format\": \"symgraph\",", "not valid JSON: parse error at line 1, column 23: syntax error"},
       {doc(X) + " trailing", "not valid JSON: parse error at line 1, column"},
       {"[1, 2]", "the document must be a JSON object with \"format\": \"symgraph\", got an array"},
@@ -417,6 +422,32 @@ TEST_CASE("malformed documents: each error says what and where") {
        "nodes[0].id: expected an integer, got the number 1.5"},
       {doc(R"({"id": 1.0, "op": "input", "name": "x", "inputs": [], "dtype": "float64", "shape": []})"),
        "nodes[0].id: expected an integer, got the number 1.0 (write integers without a fraction or exponent)"},
+      // Integers beyond int64 are quoted as written, and out of range.
+      {doc(input_with_id("18446744073709551615")),
+       "nodes[0].id: the integer 18446744073709551615 is out of range (at most 9223372036854775807)"},
+      {doc(input_with_id("9223372036854775808")),
+       "nodes[0].id: the integer 9223372036854775808 is out of range (at most 9223372036854775807)"},
+      {doc(input_with_id("123456789012345678901234567890")),
+       "nodes[0].id: the integer 123456789012345678901234567890 is out of range (at most 9223372036854775807)"},
+      {doc(input_with_id("-9223372036854775809")),
+       "nodes[0].id: expected a non-negative integer, got the integer -9223372036854775809"},
+      {doc(input_with_id("1000000000000000000000000000000000000000000000000000000000000")),
+       "nodes[0].id: the integer 100000000000000000000000000000... (61 digits) is out of range"},
+      {doc(X + ", " + node("1", "neg", "[0]", R"("dtype": "float64", "shape": [9223372036854775808])")),
+       "nodes[1].shape[0]: the integer 9223372036854775808 is out of range (at most 9223372036854775807)"},
+      {doc(X + ", " + node("1", "neg", "[18446744073709551616]")),
+       "nodes[1].inputs[0]: the integer 18446744073709551616 is out of range (at most 9223372036854775807)"},
+      {R"({"format": "symgraph", "version": 99999999999999999999, "inputs": [], "outputs": [], "nodes": []})",
+       "version: the integer 99999999999999999999 is out of range (an integer here is from -9223372036854775808 to "
+       "9223372036854775807)"},
+      {doc(X + ", " +
+           node("1", "sum", "[0]",
+                R"("dtype": "float64", "shape": [], "attrs": {"axes": [-9223372036854775809], "keepdims": 0})")),
+       "nodes[1].attrs.axes[0]: the integer -9223372036854775809 is out of range (an integer here is from "
+       "-9223372036854775808 to 9223372036854775807)"},
+      {doc(constant("0", R"({"dtype": "float32", "shape": [], "data": [1000000000000000000000000000000000000000]})"),
+           "[]", "[0]"),
+       "nodes[0].attrs.value.data[0]: the integer 1000000000000000000000000000000000000000 is too large for float32"},
       {doc(X + ", " + node("0", "neg", "[0]")), "nodes[1].id: duplicate id 0 (nodes[0] has it too)"},
       {doc(X + ", " + node("1", "softplus", "[0]")),
        "nodes[1].op: unknown op \"softplus\" in node 1 (not a built-in op; if it is an extension op, register it "
@@ -464,7 +495,8 @@ TEST_CASE("malformed documents: each error says what and where") {
        "nodes[1].name (node 1, op input): input name \"x\" is already used by node 0"},
       {doc(X + ", " + node("1", "scale", "[0]")),
        "nodes[1].attrs (node 1, op scale): missing attribute \"factor\" (a number) of op scale"},
-      {doc(X + ", " + node("1", "scale", "[0]", R"("dtype": "float64", "shape": [null], "attrs": {"factor": 2, "bias": 1})")),
+      {doc(X + ", " +
+           node("1", "scale", "[0]", R"("dtype": "float64", "shape": [null], "attrs": {"factor": 2, "bias": 1})")),
        "nodes[1].attrs.bias (node 1, op scale): op scale has no attribute \"bias\" (its attributes: factor (number))"},
       {doc(X + ", " + node("1", "neg", "[0]", R"("dtype": "float64", "shape": [null], "attrs": {"factor": 2})")),
        "nodes[1].attrs.factor (node 1, op neg): op neg has no attribute \"factor\" (its attributes: none)"},
@@ -472,9 +504,11 @@ TEST_CASE("malformed documents: each error says what and where") {
        "nodes[1].attrs.factor: expected a number (or \"nan\", \"inf\", \"-inf\"), got the string \"half\""},
       {doc(X + ", " + node("1", "scale", "[0]", R"("dtype": "float64", "shape": [null], "attrs": {"factor": "NaN"})")),
        "nodes[1].attrs.factor: expected a number (or \"nan\", \"inf\", \"-inf\"), got the string \"NaN\""},
-      {doc(X + ", " + node("1", "sum", "[0]", R"("dtype": "float64", "shape": [], "attrs": {"axes": [0.5], "keepdims": 0})")),
+      {doc(X + ", " +
+           node("1", "sum", "[0]", R"("dtype": "float64", "shape": [], "attrs": {"axes": [0.5], "keepdims": 0})")),
        "nodes[1].attrs.axes[0]: expected an integer, got the number 0.5"},
-      {doc(X + ", " + node("1", "sum", "[0]", R"("dtype": "float64", "shape": [], "attrs": {"axes": [0], "keepdims": 2})")),
+      {doc(X + ", " +
+           node("1", "sum", "[0]", R"("dtype": "float64", "shape": [], "attrs": {"axes": [0], "keepdims": 2})")),
        "nodes[1] (node 1, op sum): type error: sum: attribute keepdims must be 0 or 1, got 2"},
       {doc(constant("0", R"({"dtype": "float64", "shape": [3], "data": [1.0, 2.0]})"), "[]", "[0]"),
        "nodes[0].attrs.value.data: has 2 elements, but shape [3] needs 3"},
@@ -493,16 +527,18 @@ TEST_CASE("malformed documents: each error says what and where") {
       {doc(R"({"id": 0, "op": "input", "name": "x", "inputs": [], "dtype": "float64", "shape": [], "attr": {}})"),
        "nodes[0].attr: unknown field (a node has \"id\", \"op\", \"inputs\", \"dtype\", \"shape\", and \"name\" or "
        "\"attrs\" where they apply)"},
-      {doc(X + ", " + node("1", "neg", "[0]"), "[1]"), "inputs[0]: node 1 is a \"neg\" node; \"inputs\" lists input nodes only"},
+      {doc(X + ", " + node("1", "neg", "[0]"), "[1]"),
+       "inputs[0]: node 1 is a \"neg\" node; \"inputs\" lists input nodes only"},
       {doc(X + ", " + node("1", "neg", "[0]"), "[0, 0]"), "inputs[1]: node 0 is listed twice"},
       {doc(X + ", " + node("1", "neg", "[0]"), "[0]", "[9]"), "outputs[0]: no node has id 9"},
       {doc(X + ", " + node("1", "neg", "[0]"), "[]"),
        "inputs: the outputs use input node 0 (\"x\"), which \"inputs\" does not list"},
       {doc(X + ", " + R"({"id": 1, "op": "neg", "op": "abs", "inputs": [0], "dtype": "float64", "shape": [null]})"),
        "nodes[1].op: the key \"op\" appears twice"},
-      {doc(deep), "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
-                  "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: "
-                  "nested deeper than 64 levels (LoadLimits::max_depth is 64; raise it to accept larger input)"},
+      {doc(deep),
+       "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+       "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: "
+       "nested deeper than 64 levels (LoadLimits::max_depth is 64; raise it to accept larger input)"},
   };
   CHECK(cases.size() >= 30);
   for (const Case& c : cases) {
@@ -639,11 +675,13 @@ TEST_CASE("limits of values: each cap lets a value of its size through and refus
   };
   const std::vector<Case> cases = {
       {"LoadLimits::max_bytes", &LoadLimits::max_bytes, text.size(), "v: the value is 22 bytes, more than 21"},
-      {"LoadLimits::max_tensor_elements", &LoadLimits::max_tensor_elements, 6, "v: shape [2, 3] has more than 5 elements"},
+      {"LoadLimits::max_tensor_elements", &LoadLimits::max_tensor_elements, 6,
+       "v: shape [2, 3] has more than 5 elements"},
       {"LoadLimits::max_total_elements", &LoadLimits::max_total_elements, 6,
        "v: with this value's 6 elements, the tensor values have more than 5 elements together"},
-      {"LoadLimits::max_node_values", &LoadLimits::max_node_values, 9, "v: [1][2]: more than 8 JSON values in the value"},
-      {"LoadLimits::max_depth", &LoadLimits::max_depth, 2, "v: [0]: nested deeper than 1 levels"},
+      {"LoadLimits::max_node_values", &LoadLimits::max_node_values, 9,
+       "v: [1][2]: more than 8 JSON values in the value"},
+      {"LoadLimits::max_depth", &LoadLimits::max_depth, 2, "v: [0]: nested deeper than 1 level"},
   };
   CHECK(json_values(nlohmann::json::parse(text)) == 9);
   for (const Case& c : cases) {
@@ -719,6 +757,12 @@ TEST_CASE("tensor values as JSON: nested, special values, errors") {
   CHECK(value_from_json("[[], []]", DType::float32).shape() == Shape{2, 0});
   CHECK(value_from_json("7", DType::float64).shape() == Shape{});
   CHECK(value_from_json("[true, false]", DType::boolean).to_vector<bool>() == std::vector<bool>{true, false});
+  // Integers beyond int64 are numbers like any other in a value, rounded once.
+  check_same(
+      value_from_json("[18446744073709551615, -9223372036854775809, 123456789012345678901234567890]", DType::float64),
+      tensor({18446744073709551615.0, -9223372036854775809.0, 123456789012345678901234567890.0}));
+  check_same(value_from_json("[18446744073709551615, -36893488147419103232]", DType::float32),
+             tensor({0x1p64, -0x1p65}, {}, DType::float32));
   // Values written by value_to_json read back to the same bits.
   const Tensor f = tensor({0.1, -0.0, 1e-40, 3.4028234663852886e38}, {2, 2}, DType::float32);
   const std::string text = value_to_json(f);
@@ -727,8 +771,9 @@ TEST_CASE("tensor values as JSON: nested, special values, errors") {
 
   const std::vector<std::pair<std::string, std::string>> errors = {
       {"[[1], [2, 3]]", "v[1]: ragged array: has 2 elements, expected 1 (shape [2, 1])"},
+      {"[[1, 2], [3]]", "v[1]: ragged array: has 1 element, expected 2 (shape [2, 2])"},
       {"[1, [2]]", "v[1]: ragged array: expected a scalar at depth 1 (shape [2]), got an array"},
-      {"[[1], 2]", "v[1]: ragged array: expected an array of 1 elements (shape [2, 1]), got the integer 2"},
+      {"[[1], 2]", "v[1]: ragged array: expected an array of 1 element (shape [2, 1]), got the integer 2"},
       {"[\"x\"]", "v[0]: expected a number (or \"nan\", \"inf\", \"-inf\"), got the string \"x\""},
       {"[true]", "v[0]: expected a number (or \"nan\", \"inf\", \"-inf\"), got true"},
       {"{}", "v: expected a number (or \"nan\", \"inf\", \"-inf\"), got an object"},

@@ -5,11 +5,13 @@
 // comes from CMake (SYMGRAPH_DIGITS_CSV).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
 
 #include "harness.hpp"
 #include "model.hpp"
+#include "subprocess.hpp"
 
 using namespace symgraph;
 
@@ -239,3 +241,54 @@ TEST_CASE("the optimized training graph round-trips through JSON") {
   const std::vector<Tensor> got = compile_reference(loaded.inputs, loaded.outputs)(args);
   for (std::size_t i = 0; i < want.size(); ++i) sgtest::check_same(got[i], want[i]);
 }
+
+// README.md and examples/mlp_digits/README.md give these sizes.
+TEST_CASE("the training graph's size before and after optimization") {
+  const std::size_t before[] = {64, 67, 80}, after[] = {61, 64, 77};
+  for (std::size_t v = 0; v < 3; ++v) {
+    CAPTURE(kVariants[v].name);
+    const mlp::Trainer trainer(config_of(kVariants[v]), 1);
+    CHECK(trainer.nodes_before() == before[v]);
+    CHECK(trainer.nodes_after() == after[v]);
+  }
+}
+
+#ifdef SYMGRAPH_MLP_DIGITS
+TEST_CASE("the example program: its output, and bad usage as the symgraph command reports it") {
+  const sgtest::ProgramResult ok = sgtest::run_program(SYMGRAPH_MLP_DIGITS, {"--epochs", "1", "--prelu"});
+  CHECK(ok.status == 0);
+  CHECK(ok.err.empty());
+  CHECK(ok.out.find("\nfinal test accuracy ") != std::string::npos);
+  CHECK(ok.out.find(" after 1 epoch, ") != std::string::npos);
+  CHECK(ok.out.find("\ntraining graph (loss and 5 gradients): 80 nodes before optimization, 77 after\n") !=
+        std::string::npos);
+
+  const sgtest::ProgramResult help = sgtest::run_program(SYMGRAPH_MLP_DIGITS, {"--help"});
+  CHECK(help.status == 0);
+  CHECK(help.out.find("--label-smoothing") != std::string::npos);
+  CHECK(help.err.empty());
+
+  // Status 1, nothing on standard output, one line "error: ..." (docs/cli.md).
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--lr", "0"}, "--lr: '0' is not a finite learning rate above 0"},
+      {{"--lr", "nan"}, "'nan' is not a finite learning rate above 0"},
+      {{"--epochs", "1.5"}, "'1.5' is not a whole number of epochs from 1 to 1000000"},
+      {{"--momentum", "1"}, "'1' is not a momentum in [0, 1)"},
+      {{"--split", "random"}, "--split"},
+      {{"--prelu", "--leaky", "0.1"}, "excludes"},
+      {{"--lr"}, "--lr"},
+      {{"--bogus"}, "--bogus"},
+      {{"stray"}, "stray"},
+      {{"--epochs", "1", "--data", "missing.csv.gz"}, "missing.csv.gz"},
+  };
+  for (const auto& [args, what] : bad) {
+    CAPTURE(args.front());
+    const sgtest::ProgramResult r = sgtest::run_program(SYMGRAPH_MLP_DIGITS, args);
+    CHECK(r.status == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_MESSAGE(r.err.find(what) != std::string::npos, "stderr: " << r.err << "want: " << what);
+  }
+}
+#endif

@@ -243,10 +243,10 @@ TEST_CASE("limits: each cap lets an expression of its size through and refuses o
   };
   const std::vector<DepthCase> depth_cases = {
       {"(x)", 1, "column 1: nested deeper than 0 levels"},
-      {"((x) + (y))", 2, "column 2: nested deeper than 1 levels"},
+      {"((x) + (y))", 2, "column 2: nested deeper than 1 level"},
       {"abs(-(x))", 3, "column 6: nested deeper than 2 levels"},
-      {"--x * -y", 2, "column 2: nested deeper than 1 levels"},
-      {"maximum(x, abs(y)) + sum(relu(x))", 2, "column 12: nested deeper than 1 levels"},
+      {"--x * -y", 2, "column 2: nested deeper than 1 level"},
+      {"maximum(x, abs(y)) + sum(relu(x))", 2, "column 12: nested deeper than 1 level"},
   };
   for (const DepthCase& c : depth_cases) {
     CAPTURE(c.text);

@@ -4,15 +4,15 @@
 // output, exit status 0; on bad input, exit status 1 and exactly one line
 // "error: ..." on standard error. The command is cli_main() (tools/cli.hpp),
 // so a user's own program can be the command with its extension ops linked in.
-#include "symgraph/tools/cli.hpp"
-
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <new>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <symgraph/graph/dot.hpp>
@@ -20,6 +20,8 @@
 #include <symgraph/graph/parse.hpp>
 #include <symgraph/symgraph.hpp>
 #include <vector>
+
+#include "symgraph/tools/cli.hpp"
 
 namespace {
 
@@ -105,8 +107,7 @@ std::string read_file(const std::string& file, std::size_t max_bytes) {
   }
   if (in.bad()) throw Error("cannot read " + name);
   if (text.size() > max_bytes)
-    throw LimitError("the document is longer than " + std::to_string(max_bytes) + " bytes", "LoadLimits::max_bytes",
-                     max_bytes);
+    throw LimitError("the document is longer than " + count_str(max_bytes, "byte"), "LoadLimits::max_bytes", max_bytes);
   return text;
 }
 
@@ -145,6 +146,8 @@ std::pair<std::string, TensorType> parse_var(const std::string& spec, bool& has_
         }
         std::int64_t size = -1;
         const auto r = std::from_chars(dim.data(), dim.data() + dim.size(), size);
+        if (r.ec == std::errc::result_out_of_range && r.ptr == dim.data() + dim.size() && dim[0] != '-')
+          throw Error(where + ": dimension " + dim + " is out of range (at most 9223372036854775807)");
         if (dim.empty() || r.ec != std::errc() || r.ptr != dim.data() + dim.size() || size < 0)
           throw Error(where + ": dimension '" + dim + "' is neither a size nor ?");
         type.shape.push_back(size);
@@ -162,6 +165,35 @@ std::pair<std::string, TensorType> parse_var(const std::string& spec, bool& has_
 /// Input values of `eval`, by name, as the strings given.
 using RawValues = std::vector<std::pair<std::string, std::string>>;
 
+/// The --input NAME=VALUE options of `eval`: as given, split into names and
+/// values once the graph's input names are known, and read.
+struct InputValues {
+  std::vector<std::string> specs;
+  RawValues raw;
+  std::map<std::string, Tensor> parsed;
+};
+
+/// Splits each NAME=VALUE. A value never holds '=', but a name may (a JSON
+/// document's input "a=b"): the name is the longest part before an '=' that
+/// names one of `inputs`; when none does, the part before the first '='.
+RawValues split_inputs(const std::vector<std::string>& specs, const std::vector<std::string>& inputs) {
+  RawValues raw;
+  for (const std::string& spec : specs) {
+    std::size_t eq = spec.find('=');
+    for (std::size_t k = spec.rfind('='); k != std::string::npos && k > eq; k = spec.rfind('=', k - 1)) {
+      if (std::find(inputs.begin(), inputs.end(), spec.substr(0, k)) != inputs.end()) {
+        eq = k;
+        break;
+      }
+    }
+    const std::string name = spec.substr(0, eq);
+    for (const auto& [other, v] : raw)
+      if (other == name) throw Error("--input " + name + ": given twice");
+    raw.emplace_back(name, spec.substr(eq + 1));
+  }
+  return raw;
+}
+
 /// A --input value: JSON, or a bare nan, inf, -inf.
 Tensor read_value(const std::string& name, const std::string& text, DType dtype, const LoadLimits& limits) {
   std::string json = text;
@@ -175,7 +207,7 @@ Tensor read_value(const std::string& name, const std::string& text, DType dtype,
 
 /// Reads the graph. For `eval` (values given), an -e input without declared
 /// dimensions gets the rank of its value, every dimension symbolic.
-Program load(const Source& src, const RawValues* values, std::map<std::string, Tensor>* parsed) {
+Program load(const Source& src, InputValues* values) {
   if (!src.file.empty() && !src.exprs.empty())
     throw Error("give either a JSON file (or - for standard input) or -e expressions, not both");
   if (src.file.empty() && src.exprs.empty())
@@ -202,11 +234,14 @@ Program load(const Source& src, const RawValues* values, std::map<std::string, T
     p.inputs = g.inputs;
     p.outputs = g.outputs;
     if (values) {
-      for (const auto& [name, text_value] : *values) {
+      std::vector<std::string> names;
+      for (const Expr& e : p.inputs) names.push_back(e.name());
+      values->raw = split_inputs(values->specs, names);
+      for (const auto& [name, text_value] : values->raw) {
         const Expr* input = nullptr;
         for (const Expr& e : p.inputs)
           if (e.name() == name) input = &e;
-        if (input) (*parsed)[name] = read_value(name, text_value, input->dtype(), src.load_limits);
+        if (input) values->parsed[name] = read_value(name, text_value, input->dtype(), src.load_limits);
       }
     }
     return p;
@@ -225,12 +260,15 @@ Program load(const Source& src, const RawValues* values, std::map<std::string, T
     shaped[name] = has_shape;
   }
   if (values) {
-    for (const auto& [name, text_value] : *values) {
+    std::vector<std::string> names;
+    for (const auto& [name, type] : decl.declared) names.push_back(name);
+    values->raw = split_inputs(values->specs, names);
+    for (const auto& [name, text_value] : values->raw) {
       auto it = decl.declared.find(name);
       const DType dtype = it == decl.declared.end() ? DType::float64 : it->second.dtype;
       Tensor v = read_value(name, text_value, dtype, src.load_limits);
       if (!shaped[name]) decl.declared[name] = TensorType{dtype, Shape(v.rank(), kSymbolic)};
-      (*parsed)[name] = v;
+      values->parsed[name] = v;
     }
   }
   for (std::size_t i = 0; i < src.exprs.size(); ++i) {
@@ -273,7 +311,7 @@ const Expr& input_named(const Program& p, const std::string& name, const std::st
 /// What to run after reading a graph: the optimizer pipeline and whether to
 /// trace it.
 struct Passes {
-  std::string names;  // --passes as given; empty when not given
+  std::optional<std::string> names;  // --passes as given
   bool strict = false;
   bool trace = false;
 };
@@ -281,19 +319,24 @@ struct Passes {
 /// --passes a,b,c (each a pass, or a+b for passes run together to a fixed
 /// point), none, or the default pipeline; --strict keeps exact rules only.
 Pipeline pipeline_of(const Passes& passes) {
-  if (passes.names.empty()) return passes.strict ? Pipeline::strict() : Pipeline::standard();
-  if (passes.names == "none") return Pipeline::none();
+  if (!passes.names) return passes.strict ? Pipeline::strict() : Pipeline::standard();
+  const std::string& given = *passes.names;
+  if (given.find_first_not_of(' ') == std::string::npos)
+    throw Error("--passes '" + given +
+                "': no pass named (--passes none runs no passes; leave --passes out for the "
+                "standard pipeline)");
+  if (given == "none") return Pipeline::none();
   std::vector<std::string> names;
-  for (const std::string& part : split(passes.names, ',')) {
+  for (const std::string& part : split(given, ',')) {
     const auto b = part.find_first_not_of(' '), e = part.find_last_not_of(' ');
-    if (b == std::string::npos) throw Error("--passes '" + passes.names + "': an empty pass name");
+    if (b == std::string::npos) throw Error("--passes '" + given + "': an empty pass name");
     names.push_back(part.substr(b, e - b + 1));
   }
   try {
     const Pipeline p = Pipeline::from_names(names);
     return passes.strict ? p.exact_only() : p;
   } catch (const Error& e) {
-    throw Error("--passes '" + passes.names + "': " + e.what());
+    throw Error("--passes '" + given + "': " + e.what());
   }
 }
 
@@ -310,10 +353,27 @@ std::vector<Expr> run_passes(const std::vector<Expr>& outputs, const Passes& pas
   return out;
 }
 
-/// The input nodes named in a comma-separated list, each once.
+/// The input nodes named in a comma-separated list, each once. A name may
+/// hold ',' itself (a JSON document's input "a,b"): each name is the longest
+/// part up to a ',' (or the end) that names an input; when none does, the
+/// part up to the next ','.
 std::vector<Expr> inputs_named(const Program& p, const std::string& list, const std::string& option) {
+  std::vector<std::string> names;
+  for (std::size_t pos = 0; !list.empty();) {
+    std::size_t end = std::min(list.find(',', pos), list.size());
+    for (std::size_t k = list.size(); k > end; k = list.rfind(',', k - 1)) {
+      const std::string candidate = list.substr(pos, k - pos);
+      if (std::any_of(p.inputs.begin(), p.inputs.end(), [&](const Expr& e) { return e.name() == candidate; })) {
+        end = k;
+        break;
+      }
+    }
+    names.push_back(list.substr(pos, end - pos));
+    if (end == list.size()) break;
+    pos = end + 1;
+  }
   std::vector<Expr> out;
-  for (const std::string& name : split(list, ',')) {
+  for (const std::string& name : names) {
     const Expr& e = input_named(p, name, option);
     for (const Expr& seen : out)
       if (seen.is(e)) throw Error(option + " " + list + ": '" + name + "' is listed twice");
@@ -333,19 +393,19 @@ std::vector<Expr> gradients(const Program& p, const std::vector<Expr>& wrt, cons
 }
 
 int run_print(const Source& src, const std::string& format) {
-  const Program p = load(src, nullptr, nullptr);
+  const Program p = load(src, nullptr);
   print_graph(p.inputs, p.outputs, format);
   return 0;
 }
 
 int run_opt(const Source& src, const std::string& format, const Passes& passes) {
-  const Program p = load(src, nullptr, nullptr);
+  const Program p = load(src, nullptr);
   print_graph(p.inputs, run_passes(p.outputs, passes), format);
   return 0;
 }
 
 int run_grad(const Source& src, const std::string& format, const Passes& passes, const std::string& wrt_list) {
-  const Program p = load(src, nullptr, nullptr);
+  const Program p = load(src, nullptr);
   const std::vector<Expr> wrt = inputs_named(p, wrt_list, "--wrt");
   // Differentiate first, then optimize.
   print_graph(p.inputs, run_passes(gradients(p, wrt, "--wrt"), passes), format);
@@ -354,23 +414,18 @@ int run_grad(const Source& src, const std::string& format, const Passes& passes,
 
 int run_eval(const Source& src, const std::vector<std::string>& input_specs, const Passes& passes,
              const std::string& grad_list) {
-  RawValues raw;
   for (const std::string& spec : input_specs) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
       throw Error("--input '" + spec + "': expected NAME=VALUE, e.g. x=[1.0, -2.0, \"nan\"]");
-    const std::string name = spec.substr(0, eq);
-    for (const auto& [other, v] : raw)
-      if (other == name) throw Error("--input " + name + ": given twice");
-    raw.emplace_back(name, spec.substr(eq + 1));
   }
-  std::map<std::string, Tensor> values;
-  const Program p = load(src, &raw, &values);
-  for (const auto& [name, v] : raw) input_named(p, name, "--input");
+  InputValues values{input_specs, {}, {}};
+  const Program p = load(src, &values);
+  for (const auto& [name, v] : values.raw) input_named(p, name, "--input");
   std::vector<Tensor> args;
   for (const Expr& in : p.inputs) {
-    auto it = values.find(in.name());
-    if (it == values.end())
+    auto it = values.parsed.find(in.name());
+    if (it == values.parsed.end())
       throw Error("no value for input '" + in.name() + "' (pass --input " + in.name() + "=VALUE)");
     args.push_back(it->second);
   }
@@ -493,9 +548,10 @@ int symgraph::cli_main(int argc, char** argv) {
   Passes passes;
   std::string wrt, grads;
   auto add_passes = [&](CLI::App* cmd) {
-    cmd->add_option("--passes", passes.names,
-                    "optimizer passes to run, comma-separated (a+b: run together to a fixed point), or none; "
-                    "default: the standard pipeline");
+    cmd->add_option_function<std::string>(
+        "--passes", [&](const std::string& names) { passes.names = names; },
+        "optimizer passes to run, comma-separated (a+b: run together to a fixed point), or none; "
+        "default: the standard pipeline");
     cmd->add_flag("--strict", passes.strict, "exact rewrite rules only (identical bits on every input)");
     cmd->add_flag("--trace", passes.trace, "print each rewrite that fired on standard error");
   };

@@ -1,10 +1,12 @@
 // A user-defined op used like a built-in one: softplus (softplus.cpp) and
 // its rewrite rule. Builds log(1 + exp(x)) by hand, lets the optimizer find
-// softplus in it, evaluates both forms, differentiates, saves and reloads
-// the graph as JSON, and prints it as text and DOT.
+// softplus in it, evaluates both forms, differentiates, evaluates elu
+// (elu.cpp, an op with an attribute), saves and reloads the graph as JSON,
+// and prints it as text and DOT.
 #include <cstdio>
 #include <symgraph/symgraph.hpp>
 
+#include "elu.hpp"
 #include "softplus.hpp"
 
 using namespace symgraph;
@@ -35,6 +37,13 @@ int main() {
 
   // The gradient against central differences.
   std::printf("\ngradient check: %s\n", check_grad(y, {x}).passed ? "passed" : "FAILED");
+
+  // An op with an attribute (elu.cpp): its kernel and its gradient read alpha.
+  const Expr e = example::elu(x, 0.5);
+  const std::vector<Tensor> elu_out =
+      compile({x}, {e, grad(sum(e), {x})[0]})({Tensor::from_list<double>({-1.0, 0.0, 2.0})});
+  std::printf("elu(x, 0.5) at -1, 0, 2: %g, %g, %g; gradient %g, %g, %g\n", elu_out[0].at(0), elu_out[0].at(1),
+              elu_out[0].at(2), elu_out[1].at(0), elu_out[1].at(1), elu_out[1].at(2));
 
   // JSON names the op; loading it needs the op registered, as it is here.
   const std::string json = to_json({x}, {y, dy});

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <string>
 
 #include "model.hpp"
 
@@ -95,7 +96,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data", data, "Path of digits.csv.gz")->capture_default_str();
   app.add_option("--dump-json", dump, "Write the optimized training graph (loss and gradients) as JSON");
-  CLI11_PARSE(app, argc, argv);
+  // Bad usage is like the symgraph command's (docs/cli.md): exit status 1,
+  // nothing on standard output, one line "error: ..." on standard error.
+  // --help prints usage on standard output, status 0.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      std::fputs(app.help().c_str(), stdout);
+      return 0;
+    }
+    std::string message = e.what();
+    for (char& c : message)
+      if (c == '\n' || c == '\r') c = ' ';
+    std::fprintf(stderr, "error: %s (see --help)\n", message.c_str());
+    return 1;
+  }
 
   try {
     std::string activation = "relu";
@@ -146,7 +162,8 @@ int main(int argc, char** argv) {
       std::printf("epoch %2d  loss %.4f  train acc %.4f  test acc %.4f  (%.3f s)\n", e, loss, train_acc, test_acc,
                   seconds_since(start));
     }
-    std::printf("final test accuracy %.4f after %d epochs, %.2f s in all\n", test_acc, epochs, seconds_since(t0));
+    std::printf("final test accuracy %.4f after %s, %.2f s in all\n", test_acc,
+                symgraph::count_str(static_cast<std::uint64_t>(epochs), "epoch").c_str(), seconds_since(t0));
     std::printf("training graph (loss and %zu gradients): %zu nodes before optimization, %zu after\n",
                 trainer.model().params.size(), trainer.nodes_before(), trainer.nodes_after());
     if (!dump.empty()) {
