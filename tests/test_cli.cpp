@@ -1,9 +1,5 @@
 // The symgraph command, run as a subprocess: what it prints on standard
 // output, the one "error: ..." line on standard error, and its exit status.
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +11,7 @@
 #include <symgraph/graph/print.hpp>
 
 #include "harness.hpp"
+#include "subprocess.hpp"
 
 #ifndef SYMGRAPH_CLI
 #error "SYMGRAPH_CLI (the path of the symgraph program) must be defined by the build"
@@ -24,10 +21,7 @@ using namespace sgtest;
 
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using Result = ProgramResult;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,38 +30,7 @@ std::string slurp(const std::string& path) {
 
 /// Runs the program with `args`, `input` on standard input.
 Result run_cli(const std::vector<std::string>& args, const std::string& input = "") {
-  const std::string base = "test_cli_" + std::to_string(::getpid());
-  const std::string in = base + ".in", out = base + ".out", err = base + ".err";
-  std::ofstream(in, std::ios::binary) << input;
-  std::vector<char*> argv;
-  std::string program = SYMGRAPH_CLI;
-  argv.push_back(program.data());
-  std::vector<std::string> copies = args;
-  for (std::string& a : copies) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    const int fi = ::open(in.c_str(), O_RDONLY);
-    const int fo = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int fe = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fi < 0 || fo < 0 || fe < 0) ::_exit(126);
-    ::dup2(fi, 0);
-    ::dup2(fo, 1);
-    ::dup2(fe, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  Result r;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::remove(in.c_str());
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return r;
+  return run_program(SYMGRAPH_CLI, args, input);
 }
 
 /// Checks a failure: status 1, nothing on standard output, exactly one line
