@@ -1,6 +1,7 @@
 #include "symgraph/core/types.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace symgraph {
 
@@ -58,9 +59,10 @@ bool is_concrete(const Shape& s) {
 }
 
 std::int64_t num_elements(const Shape& s) {
-  std::int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
+  const std::uint64_t n = saturated_elements(s);
+  if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    throw Error("shape " + shape_str(s) + " has more elements than a tensor can hold (2^63 - 1)");
+  return static_cast<std::int64_t>(n);
 }
 
 std::uint64_t saturated_elements(const Shape& s) {

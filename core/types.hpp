@@ -35,7 +35,8 @@ using Shape = std::vector<std::int64_t>;
 /// "[3, ?, 4]".
 std::string shape_str(const Shape& s);
 bool is_concrete(const Shape& s);
-/// Number of elements of a concrete shape.
+/// Number of elements of a concrete shape; throws Error when it exceeds
+/// 2^63 - 1 (saturated_elements compares huge shapes without throwing).
 std::int64_t num_elements(const Shape& s);
 /// Number of elements of a concrete shape, or UINT64_MAX when that does not
 /// fit in 64 bits (a shape such as [2^40, 2^40] is valid until something

@@ -1,6 +1,7 @@
 // Shape and type ops: broadcast_to, sum_to, expand_dims, squeeze, reshape, cast.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "symgraph/core/registry.hpp"
 #include "symgraph/ops/kernels.hpp"
@@ -145,7 +146,9 @@ Shape operand_shape(const Shape& x, const Shape& to) {
       ++symbolic;
       at = d;
     } else {
-      known *= x[d];
+      known = static_cast<std::int64_t>(std::min<std::uint64_t>(
+          saturated_mul(static_cast<std::uint64_t>(known), static_cast<std::uint64_t>(x[d])),
+          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
     }
   }
   if (symbolic == 0) return out;
@@ -167,10 +170,13 @@ struct Reshape final : Op {
     const auto& shape = attrs.get<std::vector<std::int64_t>>("shape");
     for (auto d : shape)
       if (d < 0) fail("target shape " + shape_str(shape) + " must have known, non-negative sizes");
-    if (is_concrete(in[0].shape) && num_elements(in[0].shape) != num_elements(shape))
-      fail("cannot reshape " + type_str(in[0]) + " (" +
-           count_str(static_cast<std::uint64_t>(num_elements(in[0].shape)), "element") + ") to " + shape_str(shape) +
-           " (" + count_str(static_cast<std::uint64_t>(num_elements(shape)), "element") + ")");
+    // Counted without overflow: [4, 2^62 + 1] is not 4 elements.
+    const std::uint64_t from = saturated_elements(in[0].shape), to = saturated_elements(shape);
+    const auto count = [](std::uint64_t n) { return n == UINT64_MAX ? "at least 2^64 - 1 elements" : count_str(n, "element"); };
+    if (is_concrete(in[0].shape) && from != to)
+      fail("cannot reshape " + type_str(in[0]) + " (" + count(from) + ") to " + shape_str(shape) + " (" + count(to) + ")");
+    if (to > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      fail("target shape " + shape_str(shape) + " has more elements than a tensor can hold (2^63 - 1)");
     return {in[0].dtype, shape};
   }
   void compute(std::span<const Tensor* const> in, const Attrs&, Tensor& out) const override { copy_data(*in[0], out); }

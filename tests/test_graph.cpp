@@ -71,6 +71,11 @@ TEST_CASE("a type or shape mismatch throws at build time, naming the op, operand
        {"matmul", "inner dimensions", "float64[2, 3]", "float64[2, 2]"}},
       {"sum axis", [&] { sum(a, {1}); }, {"sum", "axis 1", "out of range"}},
       {"reshape size", [&] { reshape(a, {2, 2}); }, {"reshape", "3 elements", "4 elements"}},
+      // Element counts that overflow 64 bits are not wrapped: 4 * (2^62 + 1) is not 4.
+      {"reshape overflow", [&] { reshape(reshape(a, {3, 1}), {4, (std::int64_t{1} << 62) + 1}); },
+       {"reshape", "3 elements", "at least 2^64 - 1 elements"}},
+      {"reshape huge", [&] { reshape(g.input("e", DType::float64, {1 << 30, 1 << 30, 8}), {std::int64_t{1} << 33, 1 << 30}); },
+       {"reshape", "[8589934592, 1073741824]", "more elements than a tensor can hold"}},
       {"squeeze", [&] { squeeze(a, {0}); }, {"squeeze", "size 3"}},
       {"graphs", [&] { Graph h; add(a, h.input("z")); }, {"add", "different graphs"}},
   };
@@ -81,6 +86,20 @@ TEST_CASE("a type or shape mismatch throws at build time, naming the op, operand
     REQUIRE(!msg.empty());
     for (const auto& p : r.parts) CHECK(msg.find(p) != std::string::npos);
   }
+}
+
+TEST_CASE("element counts: exact, saturated, or an error, never wrapped") {
+  CHECK(num_elements({}) == 1);
+  CHECK(num_elements({3, 0, std::int64_t{1} << 62}) == 0);
+  CHECK(num_elements({std::int64_t{1} << 31, std::int64_t{1} << 31}) == std::int64_t{1} << 62);
+  CHECK_THROWS_WITH_AS(num_elements({std::int64_t{1} << 62, 4}),
+                       "shape [4611686018427387904, 4] has more elements than a tensor can hold (2^63 - 1)", Error);
+  CHECK(saturated_elements({std::int64_t{1} << 62, 2}) == std::uint64_t{1} << 63);
+  CHECK(saturated_elements({std::int64_t{1} << 62, 4}) == UINT64_MAX);
+  // A reshape of a 0-element value to a huge 0-element shape is fine.
+  Graph g;
+  CHECK(reshape(g.input("e", DType::float64, {0}), {0, std::int64_t{1} << 62, 4}).shape() ==
+        Shape{0, std::int64_t{1} << 62, 4});
 }
 
 TEST_CASE("call-time checks: arity, dtype, declared shape, and run-time broadcasting") {
