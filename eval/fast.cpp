@@ -228,6 +228,14 @@ std::shared_ptr<const Instance> FastProgram::make_instance(const std::vector<Ten
         for (auto in : n.inputs) types.push_back({nodes_[in].type.dtype, inst->shapes[in]});
         counter.add(*n.op, n.id, types, {n.type.dtype, inst->shapes[i]}, n.attrs);
       }
+      std::vector<char> listed(nodes_.size(), 0);
+      for (std::size_t k = 0; k < outputs_.size(); ++k) {
+        const auto o = outputs_[k];
+        const PNode& n = nodes_[o];
+        if (n.kind == Kind::input || n.kind == Kind::constant || listed[o])
+          counter.add_copy(k, {n.type.dtype, inst->shapes[o]});
+        listed[o] = 1;
+      }
     } catch (const LimitError& e) {
       inst->over = e;
       return inst;

@@ -33,8 +33,12 @@ class Program;
 ///
 /// Counted are the values a call computes: every node's result except the
 /// inputs and constants (for compile(), after its optimizer and its own
-/// constant folding). Values that are fused and never stored count like
-/// stored ones, so both evaluators count the same graph the same way. The
+/// constant folding); and, against max_total_elements, each output that is
+/// a copy: an input or a constant returned, or an output listed again.
+/// Values that are fused and never stored count like stored ones, so both
+/// evaluators count the same graph the same way, but for a value needed
+/// only for its shape (the `like` operand of broadcast_to and sum_to):
+/// compile_reference computes and counts it, compile() does neither. The
 /// defaults cap nothing.
 struct EvalLimits {
   /// Elements of any one value computed.

@@ -32,6 +32,10 @@ class LimitCounter {
   /// The value of node `id` (of `op`, with `attrs`), computed from operands
   /// of types `inputs` (concrete), of type `output`.
   void add(const Op& op, NodeId id, std::span<const TensorType> inputs, const TensorType& output, const Attrs& attrs);
+  /// Output `index` of type `output`, a copy the call makes: an input or a
+  /// constant returned, or an output listed again (each listing is a
+  /// tensor of its own). Counts against max_total_elements.
+  void add_copy(std::size_t index, const TensorType& output);
 
  private:
   const EvalLimits& limits_;

@@ -51,11 +51,21 @@ void ReferenceProgram::check_limits(const std::vector<Tensor>& args) const {
   for (std::size_t i = 0; i < args.size(); ++i) slot_types[input_slots_[i]] = args[i].type();
   LimitCounter counter(limits_);
   std::vector<TensorType> types;
+  // Slots of values the call computes (not arguments, not constants).
+  std::vector<char> computed(num_slots_, 0);
   for (const Step& step : steps_) {
     types.clear();
     for (auto s : step.inputs) types.push_back(slot_types[s]);
     slot_types[step.output] = step.op->infer(types, step.attrs);
+    if (step.op->name() == "constant") continue;
+    computed[step.output] = 1;
     counter.add(*step.op, step.id, types, slot_types[step.output], step.attrs);
+  }
+  std::vector<char> listed(num_slots_, 0);
+  for (std::size_t k = 0; k < output_slots_.size(); ++k) {
+    const auto s = output_slots_[k];
+    if (!computed[s] || listed[s]) counter.add_copy(k, slot_types[s]);
+    listed[s] = 1;
   }
 }
 
@@ -110,6 +120,14 @@ void LimitCounter::add(const Op& op, NodeId id, std::span<const TensorType> inpu
   if (work_ > limits_.max_work)
     throw LimitError(node() + " would bring the work done to " + count_str(work_) + " operations",
                      "EvalLimits::max_work", limits_.max_work);
+}
+
+void LimitCounter::add_copy(std::size_t index, const TensorType& output) {
+  elements_ = saturated_add(elements_, saturated_elements(output.shape));
+  if (elements_ > limits_.max_total_elements)
+    throw LimitError("output " + std::to_string(index) + " (a copy of " + type_str(output) +
+                         ") would bring the elements computed to " + count_str(elements_),
+                     "EvalLimits::max_total_elements", limits_.max_total_elements);
 }
 
 void check_compile_args(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs) {

@@ -229,6 +229,7 @@ std::string Pipeline::str() const {
 std::vector<Expr> optimize(const std::vector<Expr>& outputs, const Pipeline& pipeline, RewriteTrace* trace) {
   if (outputs.empty()) return {};
   check_outputs("optimize", outputs);
+  const rules::FoldBudget fold_budget;
   std::vector<Expr> current = outputs;
   for (const Pipeline::Stage& stage : pipeline.stages()) {
     // The stage's rules, pass by pass in table order; a rule that two passes

@@ -34,6 +34,29 @@ const std::vector<Rule>& relu_to_abs();
 inline constexpr std::uint64_t kFoldElements = 1024;
 inline constexpr std::uint64_t kFoldMaxElements = 4096;
 inline constexpr std::uint64_t kFoldWork = 65536;
+/// And in all, within one optimize() run: at most kFoldBudgetElements
+/// elements folded and kFoldBudgetWork spent, so that a chain of folds (each
+/// one small, every result a new constant kept by the graph) cannot grow
+/// the graph without bound. optimize() opens a FoldBudget for its run;
+/// rewrite() run by hand is bounded per fold only.
+inline constexpr std::uint64_t kFoldBudgetElements = std::uint64_t{1} << 22;
+inline constexpr std::uint64_t kFoldBudgetWork = std::uint64_t{1} << 26;
+
+/// The total budget of constant folding on this thread while it lives
+/// (nested budgets: the innermost counts).
+class FoldBudget {
+ public:
+  FoldBudget();
+  ~FoldBudget();
+  FoldBudget(const FoldBudget&) = delete;
+  FoldBudget& operator=(const FoldBudget&) = delete;
+
+  std::uint64_t elements = kFoldBudgetElements;
+  std::uint64_t work = kFoldBudgetWork;
+
+ private:
+  FoldBudget* previous_;
+};
 
 /// relu-to-abs's tolerance in `dtype`: sqrt(eps), about 3.5e-4 for float32
 /// and 1.5e-8 for float64. The rule fires only when the abs form's

@@ -10,6 +10,8 @@ namespace {
 
 using namespace pattern;
 
+thread_local FoldBudget* t_budget = nullptr;
+
 std::vector<const Tensor*> operand_values(const Expr& e) {
   std::vector<const Tensor*> values;
   for (NodeId in : e.node().inputs) values.push_back(&e.graph()->node(in).attrs.get<Tensor>("value"));
@@ -33,7 +35,9 @@ bool small_enough(const Match& m) {
     types.push_back(t->type());
   }
   if (elements > std::min<std::uint64_t>(largest, kFoldMaxElements)) return false;
-  return e.op().work(types, e.type(), e.attrs()) <= kFoldWork;
+  const std::uint64_t work = e.op().work(types, e.type(), e.attrs());
+  if (work > kFoldWork) return false;
+  return !t_budget || (elements <= t_budget->elements && work <= t_budget->work);
 }
 
 Expr fold(const Match& m) {
@@ -42,12 +46,19 @@ Expr fold(const Match& m) {
   std::vector<TensorType> types;
   for (const Tensor* t : values) types.push_back(t->type());
   const TensorType type = e.op().infer(types, e.attrs());
+  if (t_budget) {  // small_enough() checked that it fits
+    t_budget->elements -= saturated_elements(type.shape);
+    t_budget->work -= e.op().work(types, type, e.attrs());
+  }
   Tensor out(type.dtype, type.shape);
   e.op().compute(values, e.attrs(), out);
   return Expr(e.graph(), e.graph()->add_constant(std::move(out)));
 }
 
 }  // namespace
+
+FoldBudget::FoldBudget() : previous_(t_budget) { t_budget = this; }
+FoldBudget::~FoldBudget() { t_budget = previous_; }
 
 const std::vector<Rule>& constant_folding() {
   using enum Contract;

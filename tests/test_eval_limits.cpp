@@ -180,6 +180,34 @@ TEST_CASE("each cap: exactly enough is accepted, one less refused, in both evalu
   }
 }
 
+TEST_CASE("outputs that are copies count: an input or a constant returned, an output listed again") {
+  // Returning x 1000 times makes 1000 tensors of x's size: each counts
+  // against max_total_elements, as does a constant and a repeated output.
+  Graph g;
+  const Expr x = g.input("x", DType::float64, {kSymbolic});
+  const Expr c = g.constant(tensor({1, 2, 3, 4}));
+  const Expr e = exp(x);
+  const Tensor arg = tensor({0.5, 1.5, 2.5});
+  for (const Evaluator& ev : kEvaluators) {
+    INFO(ev.name);
+    // x (3), c (4), e computed (3), e again (3): 13.
+    const std::vector<Expr> outs = {x, c, e, e};
+    const std::vector<Tensor> got = ev.make({x}, outs, total_cap(13))({arg});
+    REQUIRE(got.size() == 4);
+    check_same(got[0], arg);
+    check_same(got[1], tensor({1, 2, 3, 4}));
+    check_same(got[3], got[2]);
+    CHECK(limit_error_of([&] { ev.make({x}, outs, total_cap(12))({arg}); }, "EvalLimits::max_total_elements", 12) ==
+          "output 3 (a copy of float64[3]) would bring the elements computed to 13");
+    CHECK(limit_error_of([&] { ev.make({x}, {x, x}, total_cap(5))({arg}); }, "EvalLimits::max_total_elements", 5) ==
+          "output 1 (a copy of float64[3]) would bring the elements computed to 6");
+    // The many-outputs case: 1000 copies of a 3-element input.
+    const std::vector<Expr> many(1000, x);
+    CHECK_THROWS_AS(ev.make({x}, many, total_cap(2999))({arg}), LimitError);
+    CHECK(ev.make({x}, many, total_cap(3000))({arg}).size() == 1000);
+  }
+}
+
 TEST_CASE("matmul's multiply-adds count: two 4000 x 4000 operands are refused before any work") {
   Graph g;
   const Expr a = g.input("a", DType::float64, {kSymbolic, kSymbolic});

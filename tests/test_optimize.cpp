@@ -4,6 +4,7 @@
 #include <map>
 
 #include "optimizer_support.hpp"
+#include "symgraph/graph/rules.hpp"
 
 using namespace sgtest;
 
@@ -309,4 +310,34 @@ TEST_CASE("constant folding stays within fixed bounds: 4096 elements, 65,536 wor
   CHECK(!folded(matmul(wide, tall)));
   const std::int64_t huge = std::int64_t{1} << 32;  // 2^64 elements: saturated, not overflowed
   CHECK(!folded(matmul(g.constant(Tensor(DType::float64, {huge, 0})), g.constant(Tensor(DType::float64, {0, huge})))));
+}
+
+TEST_CASE("constant folding stays within a total budget per optimize() run") {
+  // A chain c + k + k + ... of 4096-element constants: each fold is small,
+  // but all 2000 together would make 8,192,000 elements (and keep them all
+  // in the graph). One run folds kFoldBudgetElements of them, the rest stay.
+  Graph g;
+  const std::int64_t n = 4096;
+  Tensor k(DType::float64, {n});
+  for (std::int64_t i = 0; i < n; ++i) k.data<double>()[i] = 1.0;
+  const Expr kc = g.constant(k);
+  const Expr x = g.input("x", DType::float64, {n});
+  Expr chain = kc;
+  const int links = 2000;
+  for (int i = 0; i < links; ++i) chain = chain + kc;
+  const Expr out = optimize({chain + x}, Pipeline::from_names({"constant-folding"}))[0];
+  // The folds made: constants of the graph beyond the one built by hand.
+  const std::size_t store_nodes = out.graph()->size();
+  std::size_t constants = 0;
+  for (std::size_t id = 0; id < store_nodes; ++id)
+    constants += out.graph()->node(static_cast<NodeId>(id)).op->name() == "constant";
+  CHECK(constants - 1 == rules::kFoldBudgetElements / static_cast<std::uint64_t>(n));  // 1024 folds
+  // Still the same function: x + 2001 everywhere.
+  const Tensor arg = Tensor(DType::float64, {n});
+  const Tensor got = compile_reference({x}, {out})({arg})[0];
+  CHECK(got.at(0) == 2001.0);
+  CHECK(got.at(n - 1) == 2001.0);
+  // Each run has its own budget: the next run folds further.
+  const Expr again = optimize({out}, Pipeline::from_names({"constant-folding"}))[0];
+  CHECK(compile_reference({x}, {again})({arg})[0].at(0) == 2001.0);
 }
