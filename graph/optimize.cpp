@@ -192,6 +192,8 @@ Pipeline Pipeline::from_names(const std::vector<std::string>& names) {
     while (true) {
       const std::size_t plus = spec.find('+', start);
       const std::string name = spec.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
+      if (name.empty())
+        throw Error("optimize: an empty pass name in '" + spec + "' (passes run together are joined by '+')");
       stage.push_back(pass_named(name).name);
       if (plus == std::string::npos) break;
       start = plus + 1;
