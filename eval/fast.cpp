@@ -485,9 +485,11 @@ void FastProgram::run_group_unfused(const Group& g, const Instance& inst, std::v
     ins.clear();
     for (std::size_t j = 0; j < n.inputs.size(); ++j) {
       const PNode& in = nodes_[n.inputs[j]];
-      const bool shape_only = j == 1 && n.kernel == nullptr;  // broadcast_to / sum_to's `like`
-      ins.push_back(shape_only && in.buffer == kNone && !local.count(n.inputs[j]) ? &placeholder
-                                                                                   : &value_of(n.inputs[j]));
+      // broadcast_to / sum_to's `like` lends only its shape: it may have no
+      // buffer, or one that a later step fills.
+      const bool shape_only = j == 1 && n.kernel == nullptr;
+      const bool absent = !local.count(n.inputs[j]) && (in.buffer == kNone || view[in.buffer] == nullptr);
+      ins.push_back(shape_only && absent ? &placeholder : &value_of(n.inputs[j]));
     }
     Tensor out(n.type.dtype, inst.shapes[node]);
     n.op->compute(ins, n.attrs, out);
@@ -510,7 +512,15 @@ void FastProgram::run_opaque(std::uint32_t node, const Instance&, std::vector<co
   const PNode& n = nodes_[node];
   static const Tensor placeholder;
   std::vector<const Tensor*> ins;
-  for (auto in : n.inputs) ins.push_back(nodes_[in].buffer == kNone ? &placeholder : view[nodes_[in].buffer]);
+  for (std::size_t j = 0; j < n.inputs.size(); ++j) {
+    const PNode& in = nodes_[n.inputs[j]];
+    const Tensor* v = in.buffer == kNone ? nullptr : view[in.buffer];
+    // Only broadcast_to's and sum_to's `like` may be absent (it lends its
+    // shape, and a later step may fill its buffer).
+    if (!v && !(j == 1 && (n.op->name() == "broadcast_to" || n.op->name() == "sum_to")))
+      throw Error("compile: internal error: operand " + std::to_string(j) + " of " + n.op->name() + " is not computed");
+    ins.push_back(v ? v : &placeholder);
+  }
   Tensor& out = owned[n.buffer];
   // compute() may accumulate into its output, which the reference zero-fills.
   std::memset(out.raw(), 0, out.nbytes());
