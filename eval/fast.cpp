@@ -26,6 +26,7 @@
 #include "symgraph/eval/program.hpp"
 #include "symgraph/eval/thread_pool.hpp"
 #include "symgraph/graph/limits.hpp"
+#include "symgraph/graph/rules.hpp"
 #include "symgraph/ops/kernels.hpp"
 
 namespace symgraph::detail {
@@ -48,9 +49,8 @@ constexpr std::int64_t kParallelMin = 4 * kTask;
 /// Constant subgraphs up to this many elements are evaluated at compile time,
 /// within a budget for the whole compile (elements folded, and Op::work),
 /// and within the function's EvalLimits; the rest is computed by each call.
+/// The budget is the optimizer's per-run folding budget (graph/rules.hpp).
 constexpr std::int64_t kFoldMax = 1 << 16;
-constexpr std::uint64_t kFoldBudgetElements = std::uint64_t{1} << 22;
-constexpr std::uint64_t kFoldBudgetWork = std::uint64_t{1} << 26;
 /// Work bound of one reachability search during planning (nodes visited);
 /// past it the planner assumes a path exists and does not merge. Smaller for
 /// huge graphs, so that planning stays about linear.
@@ -228,14 +228,10 @@ std::shared_ptr<const Instance> FastProgram::make_instance(const std::vector<Ten
         for (auto in : n.inputs) types.push_back({nodes_[in].type.dtype, inst->shapes[in]});
         counter.add(*n.op, n.id, types, {n.type.dtype, inst->shapes[i]}, n.attrs);
       }
-      std::vector<char> listed(nodes_.size(), 0);
-      for (std::size_t k = 0; k < outputs_.size(); ++k) {
-        const auto o = outputs_[k];
-        const PNode& n = nodes_[o];
-        if (n.kind == Kind::input || n.kind == Kind::constant || listed[o])
-          counter.add_copy(k, {n.type.dtype, inst->shapes[o]});
-        listed[o] = 1;
-      }
+      counter.add_copies(
+          outputs_, nodes_.size(),
+          [&](std::uint32_t o) { return nodes_[o].kind != Kind::input && nodes_[o].kind != Kind::constant; },
+          [&](std::uint32_t o) { return TensorType{nodes_[o].type.dtype, inst->shapes[o]}; });
     } catch (const LimitError& e) {
       inst->over = e;
       return inst;
@@ -1385,8 +1381,8 @@ Function compile(const std::vector<Expr>& inputs, const std::vector<Expr>& given
   p->limits_ = options.limits;
   // Compile-time folding stays within a fixed budget and the limits.
   const std::uint64_t fold_elements_max =
-      std::min<std::uint64_t>(kFoldBudgetElements, options.limits.max_total_elements);
-  const std::uint64_t fold_work_max = std::min<std::uint64_t>(kFoldBudgetWork, options.limits.max_work);
+      std::min<std::uint64_t>(rules::kFoldBudgetElements, options.limits.max_total_elements);
+  const std::uint64_t fold_work_max = std::min<std::uint64_t>(rules::kFoldBudgetWork, options.limits.max_work);
   std::uint64_t folded_elements = 0, folded_work = 0;
   std::vector<std::uint32_t> plan_of(live.size(), kNone);
   std::vector<std::uint32_t> arg_of(live.size(), kNone);

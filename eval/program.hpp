@@ -1,6 +1,8 @@
 #pragma once
 /// What a Function runs (internal): the reference program (one op at a time)
 /// or the planned, fused program.
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +38,11 @@ class LimitCounter {
   /// constant returned, or an output listed again (each listing is a
   /// tensor of its own). Counts against max_total_elements.
   void add_copy(std::size_t index, const TensorType& output);
+  /// add_copy() for each output (ids below `ids`) that the call does not
+  /// compute, or that an earlier output already is.
+  void add_copies(std::span<const std::uint32_t> outputs, std::size_t ids,
+                  const std::function<bool(std::uint32_t)>& computed,
+                  const std::function<TensorType(std::uint32_t)>& type_of);
 
  private:
   const EvalLimits& limits_;

@@ -61,12 +61,9 @@ void ReferenceProgram::check_limits(const std::vector<Tensor>& args) const {
     computed[step.output] = 1;
     counter.add(*step.op, step.id, types, slot_types[step.output], step.attrs);
   }
-  std::vector<char> listed(num_slots_, 0);
-  for (std::size_t k = 0; k < output_slots_.size(); ++k) {
-    const auto s = output_slots_[k];
-    if (!computed[s] || listed[s]) counter.add_copy(k, slot_types[s]);
-    listed[s] = 1;
-  }
+  counter.add_copies(
+      output_slots_, num_slots_, [&](std::uint32_t s) { return computed[s] != 0; },
+      [&](std::uint32_t s) { return slot_types[s]; });
 }
 
 void ReferenceProgram::run(const std::vector<Tensor>& args, std::vector<Tensor>& outputs, bool) const {
@@ -120,6 +117,17 @@ void LimitCounter::add(const Op& op, NodeId id, std::span<const TensorType> inpu
   if (work_ > limits_.max_work)
     throw LimitError(node() + " would bring the work done to " + count_str(work_) + " operations",
                      "EvalLimits::max_work", limits_.max_work);
+}
+
+void LimitCounter::add_copies(std::span<const std::uint32_t> outputs, std::size_t ids,
+                              const std::function<bool(std::uint32_t)>& computed,
+                              const std::function<TensorType(std::uint32_t)>& type_of) {
+  std::vector<char> listed(ids, 0);
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const std::uint32_t o = outputs[k];
+    if (!computed(o) || listed[o]) add_copy(k, type_of(o));
+    listed[o] = 1;
+  }
 }
 
 void LimitCounter::add_copy(std::size_t index, const TensorType& output) {
